@@ -1,0 +1,247 @@
+"""Text analysis: normalise, segment, and feed Whoosh tokens with true offsets.
+
+The only module that imports a segmenter. Han runs go to jieba's algorithm (rjieba,
+the Rust build, by default; jieba itself as the reference, `SEARCHKIT_SEGMENTER=jieba`);
+Latin and digit runs are tokenised by our own rules so that both backends emit the
+same tokens and `C++`, `GPT-4o` or `R` survive.
+
+Invariants the rest of searchkit relies on:
+- `normalize(text)` has the same length as `text`, so an offset into one is an
+  offset into the other;
+- token positions count words 0, 1, 2, ... (never characters); search-mode
+  sub-words share the position of the word they are part of;
+- `text[start:end]` of every token is the original surface form.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import threading
+from collections.abc import Iterator
+from typing import Protocol
+
+from whoosh.analysis import Token, Tokenizer
+
+logger = logging.getLogger(__name__)
+
+# Bump whenever the tokens emitted for the same text change: old indexes must be rebuilt.
+ANALYZER_VERSION = 1
+
+_HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
+WORD_CHAR_CLASS = rf"[^\W_{_HAN}]"
+_JOINERS = r"[-._'’&]"
+_TOKEN_RUN = re.compile(
+    rf"(?P<han>[{_HAN}]+)|(?P<word>{WORD_CHAR_CLASS}+(?:{_JOINERS}{WORD_CHAR_CLASS}+)*(?:\+\+|\+|#)?)"
+)
+_WORD_PART = re.compile(rf"{WORD_CHAR_CLASS}+")
+
+# Full-width ASCII forms and the ideographic space fold to ASCII (same length).
+_WIDTH_FOLD = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
+_WIDTH_FOLD[0x3000] = 0x20
+
+
+class Segmenter(Protocol):
+    """A Chinese word segmenter with jieba's algorithm and dictionary."""
+
+    name: str
+
+    def tokenize(self, text: str, search: bool) -> list[tuple[str, int, int]]:
+        """(word, start, end) for each word; with `search`, also the sub-words."""
+        ...
+
+    def add_word(self, word: str) -> None: ...
+
+
+class RJiebaSegmenter:
+    name = "rjieba"
+
+    def __init__(self) -> None:
+        import rjieba
+
+        self._rjieba = rjieba
+
+    def tokenize(self, text: str, search: bool) -> list[tuple[str, int, int]]:
+        return self._rjieba.tokenize(text, mode="search" if search else "default", hmm=True)
+
+    def add_word(self, word: str) -> None:
+        self._rjieba.add_word(word, None, None)
+
+
+class JiebaSegmenter:
+    """jieba itself: the reference implementation, slower to load and to cut."""
+
+    name = "jieba"
+
+    def __init__(self) -> None:
+        import jieba
+
+        # jieba attaches a DEBUG handler to stderr; keep its start-up chatter quiet.
+        jieba.setLogLevel(logging.WARNING)
+        self._tokenizer = jieba.Tokenizer()
+
+    def tokenize(self, text: str, search: bool) -> list[tuple[str, int, int]]:
+        return list(self._tokenizer.tokenize(text, mode="search" if search else "default"))
+
+    def add_word(self, word: str) -> None:
+        self._tokenizer.add_word(word)
+
+
+SEGMENTERS = {"rjieba": RJiebaSegmenter, "jieba": JiebaSegmenter}
+_segmenter: Segmenter | None = None
+_folder: object | None = None
+_load_lock = threading.Lock()
+
+
+def get_segmenter() -> Segmenter:
+    """The process-wide segmenter, loaded on first use (`SEARCHKIT_SEGMENTER` picks it)."""
+    global _segmenter
+    if _segmenter is None:
+        with _load_lock:
+            if _segmenter is None:
+                name = os.environ.get("SEARCHKIT_SEGMENTER", "rjieba")
+                if name not in SEGMENTERS:
+                    raise ValueError(
+                        f"SEARCHKIT_SEGMENTER={name!r}; choose one of {sorted(SEGMENTERS)}"
+                    )
+                _segmenter = SEGMENTERS[name]()
+    return _segmenter
+
+
+def set_segmenter(segmenter: Segmenter | None) -> None:
+    """Use another segmenter (None: load the default again on next use)."""
+    global _segmenter
+    _segmenter = segmenter
+
+
+def _traditional_folder():  # type: ignore[no-untyped-def]
+    global _folder
+    if _folder is None:
+        import opencc
+
+        _folder = opencc.OpenCC("t2s", include_tofu_risk_dictionaries=False)
+    return _folder
+
+
+def normalize(text: str) -> str:
+    """Fold width, case and Traditional→Simplified; the result has `len(text)`.
+
+    >>> normalize("ＡＰＩ與GPT")
+    'api与gpt'
+    """
+    folded = text.translate(_WIDTH_FOLD)
+    lowered = folded.lower()
+    if len(lowered) != len(folded):  # e.g. 'İ' lowers to two code points
+        lowered = "".join(c.lower() if len(c.lower()) == 1 else c for c in folded)
+    if not _has_han(lowered):
+        return lowered
+    simplified = _traditional_folder().convert(lowered)
+    return simplified if len(simplified) == len(lowered) else lowered
+
+
+_HAN_CHAR = re.compile(rf"[{_HAN}]")
+
+
+def _has_han(text: str) -> bool:
+    return _HAN_CHAR.search(text) is not None
+
+
+def iter_tokens(text: str, *, query: bool = False) -> Iterator[tuple[str, int, int, int]]:
+    """Yield (token, position, start, end) for `text`.
+
+    Index mode (the default) adds search-mode sub-words: the parts of long Han words
+    and of joined Latin words (`gpt` and `4o` of `gpt-4o`), at their word's position.
+    Query mode yields whole words only, so a query matches as the text was written.
+
+    >>> [t[0] for t in iter_tokens("好莱坞编剧罢工 GPT-4o", query=True)]
+    ['好莱坞', '编剧', '罢工', 'gpt-4o']
+    """
+    normalized = normalize(text)
+    segmenter = get_segmenter()
+    position = -1
+    for run in _TOKEN_RUN.finditer(normalized):
+        run_start = run.start()
+        if run.lastgroup == "han":
+            words = segmenter.tokenize(run.group(), not query)
+            if query:
+                for word, start, end in words:
+                    position += 1
+                    yield word, position, run_start + start, run_start + end
+                continue
+            words.sort(key=lambda w: (w[1], -w[2]))
+            parent_end = -1
+            for word, start, end in words:
+                if end > parent_end:  # not inside the previous word: a word of its own
+                    position += 1
+                    parent_end = end
+                yield word, position, run_start + start, run_start + end
+        else:
+            word = run.group()
+            position += 1
+            yield word, position, run_start, run.end()
+            core = word.rstrip("+#")
+            if not query and not core.isalnum():  # joined: gpt-4o, node.js, v1.2.3
+                for part in _WORD_PART.finditer(core):
+                    yield part.group(), position, run_start + part.start(), run_start + part.end()
+
+
+def query_tokens(text: str) -> list[str]:
+    """The tokens a query word stands for, in order."""
+    return [token for token, _, _, _ in iter_tokens(text, query=True)]
+
+
+class ChineseTokenizer(Tokenizer):
+    """A Whoosh tokenizer around `iter_tokens`, honouring Whoosh's keywords.
+
+    Whoosh pickles this class into the index schema: its import path is part of
+    the index format.
+    """
+
+    def __eq__(self, other: object) -> bool:
+        return type(self) is type(other)
+
+    def __hash__(self) -> int:
+        return hash(type(self))
+
+    def __call__(  # type: ignore[override]
+        self,
+        value: str,
+        positions: bool = False,
+        chars: bool = False,
+        keeporiginal: bool = False,
+        removestops: bool = True,
+        start_pos: int = 0,
+        start_char: int = 0,
+        tokenize: bool = True,
+        mode: str = "",
+        **kwargs: object,
+    ) -> Iterator[Token]:
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        if not tokenize:
+            token.original = token.text = value
+            token.boost = 1.0
+            if positions:
+                token.pos = start_pos
+            if chars:
+                token.startchar = start_char
+                token.endchar = start_char + len(value)
+            yield token
+            return
+        for text, position, start, end in iter_tokens(value, query=(mode == "query")):
+            token.text = text
+            token.boost = 1.0
+            token.stopped = False
+            if keeporiginal:
+                token.original = value[start:end]
+            if positions:
+                token.pos = start_pos + position
+            if chars:
+                token.startchar = start_char + start
+                token.endchar = start_char + end
+            yield token
+
+
+def chinese_analyzer() -> ChineseTokenizer:
+    """The analyzer every searchkit text field uses."""
+    return ChineseTokenizer()

@@ -1,0 +1,212 @@
+"""The `searchkit` command: parse arguments, make one library call, render.
+
+The only module that imports click. Library modules are imported inside the
+commands, so `searchkit --help` loads neither Whoosh's index nor a segmenter.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import json
+import re
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+if TYPE_CHECKING:
+    from .index import IndexStats
+    from .search import Hit, SearchResults
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_MARK = re.compile(r"<mark>(.*?)</mark>", re.S)
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+PROGRESS_MIN_FILES = 200
+
+
+def index_option(command: F) -> F:
+    return click.option(
+        "--index",
+        "index_path",
+        type=click.Path(file_okay=False, path_type=Path),
+        envvar="SEARCHKIT_INDEX",
+        default="index",
+        show_default=True,
+        show_envvar=True,
+        help="Folder of the index.",
+    )(command)
+
+
+def user_errors(command: F) -> F:
+    """Turn searchkit's own errors into a one-line message and exit code 1."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from .errors import SearchkitError
+
+        try:
+            return command(*args, **kwargs)
+        except SearchkitError as exc:
+            raise click.ClickException(str(exc)) from None
+        except KeyboardInterrupt:
+            raise click.ClickException("interrupted") from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="searchkit")
+def cli() -> None:
+    """Search a folder of Chinese Markdown notes.
+
+    \b
+      searchkit index seeds/
+      searchkit query "好莱坞 罢工"
+    """
+
+
+@cli.command("index")
+@click.argument(
+    "folder", required=False, type=click.Path(file_okay=False, path_type=Path)
+)
+@index_option
+@click.option("--rebuild", is_flag=True, help="Start from an empty index.")
+@click.option("--json", "as_json", is_flag=True, help="Print the statistics as JSON.")
+@user_errors
+def index_command(folder: Path | None, index_path: Path, rebuild: bool, as_json: bool) -> None:
+    """Index (or re-sync) the Markdown files under FOLDER.
+
+    Only new and changed files are read; deleted files leave the index. Without
+    FOLDER, the folder the index was last built from is synced again.
+    """
+    from .errors import SearchkitError
+    from .index import Index
+
+    ix = Index(index_path)
+    if folder is None:
+        known = ix.metadata().get("root")
+        if not known:
+            raise SearchkitError(
+                f"no folder given and the index at {index_path} has none on record; "
+                "run: searchkit index FOLDER"
+            )
+        folder = Path(known)
+    with _progress_bar() as progress:
+        stats = ix.update(folder, rebuild=rebuild, progress=progress)
+    for skipped in stats.skipped:
+        click.echo(f"skipped {_clean(skipped.path)}: {_clean(skipped.reason)}", err=True)
+    for warning in stats.warnings:
+        click.echo(f"warning {_clean(warning.path)}: {_clean(warning.reason)}", err=True)
+    if as_json:
+        click.echo(json.dumps(stats.to_dict(), ensure_ascii=False))
+    else:
+        click.echo(_stats_line(folder, index_path, stats))
+
+
+def _stats_line(folder: Path, index_path: Path, stats: IndexStats) -> str:
+    return (
+        f"indexed {folder} into {index_path}: {stats.documents} documents "
+        f"({stats.added} added, {stats.changed} changed, {stats.removed} removed, "
+        f"{len(stats.skipped)} skipped, {stats.unchanged} unchanged) "
+        f"in {stats.elapsed_s:.1f} s"
+    )
+
+
+class _progress_bar:
+    """A progress bar on stderr for long runs on a terminal; nothing otherwise."""
+
+    def __init__(self) -> None:
+        self._bar: Any = None
+        self._shown = 0
+
+    def __enter__(self) -> Callable[[int, int], None] | None:
+        if not sys.stderr.isatty():
+            return None
+        return self._update
+
+    def _update(self, done: int, total: int) -> None:
+        if total < PROGRESS_MIN_FILES:
+            return
+        if self._bar is None:
+            self._bar = click.progressbar(
+                length=total, label="indexing", file=sys.stderr, show_pos=True
+            )
+            self._bar.__enter__()
+        self._bar.update(done - self._shown)
+        self._shown = done
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(None, None, None)
+
+
+@cli.command("query")
+@click.argument("words", nargs=-1, required=True)
+@index_option
+@click.option("--limit", "-n", default=10, show_default=True, type=click.IntRange(min=1), help="Number of hits.")
+@click.option("--json", "as_json", is_flag=True, help="Print results as JSON.")
+@user_errors
+def query_command(words: tuple[str, ...], index_path: Path, limit: int, as_json: bool) -> None:
+    """Search the index. Words must all match; "quoted words" are a phrase;
+    OR between words; -word excludes.
+    """
+    from .index import Index
+
+    query = " ".join(words)
+    results = Index(index_path).search(query, limit=limit)
+    if as_json:
+        click.echo(json.dumps(results.to_dict(), ensure_ascii=False))
+        return
+    click.echo(_render_results(results, color=sys.stdout.isatty()), color=sys.stdout.isatty())
+
+
+def _render_results(results: SearchResults, *, color: bool) -> str:
+    if results.total == 0:
+        return f"no documents match {_clean(results.query)}"
+    lines = []
+    shown = len(results.hits)
+    header = f"{results.total} documents match" if results.match == "all" else (
+        f"no document has every word; {results.total} documents match some of them"
+    )
+    if shown < results.total:
+        header += f" (showing {shown})"
+    lines.append(header)
+    for number, hit in enumerate(results.hits, 1):
+        lines.append("")
+        lines.extend(_render_hit(number, hit, color=color))
+    return "\n".join(lines)
+
+
+def _render_hit(number: int, hit: Hit, *, color: bool) -> list[str]:
+    title = _clean(hit.title)
+    lines = [f"{number:>2}. {click.style(title, bold=True) if color else title}"]
+    details = [_clean(hit.path)]
+    if hit.date:
+        details.append(hit.date)
+    if hit.tags:
+        details.append(" ".join(f"#{_clean(tag)}" for tag in hit.tags))
+    lines.append("    " + click.style("  ".join(details), dim=True) if color else "    " + "  ".join(details))
+    if hit.snippet:
+        lines.append("    " + _render_snippet(hit.snippet, color=color))
+    return lines
+
+
+def _render_snippet(snippet: str, *, color: bool) -> str:
+    pieces = []
+    cursor = 0
+    for match in _MARK.finditer(snippet):
+        pieces.append(_clean(html.unescape(snippet[cursor : match.start()])))
+        word = _clean(html.unescape(match.group(1)))
+        pieces.append(click.style(word, fg="red", bold=True) if color else word)
+        cursor = match.end()
+    pieces.append(_clean(html.unescape(snippet[cursor:])))
+    return "".join(pieces)
+
+
+def _clean(text: str) -> str:
+    """Drop control characters a document could use to garble a terminal."""
+    return _CONTROL.sub("", text)

@@ -1,0 +1,67 @@
+"""Errors that searchkit raises for conditions a user can fix.
+
+    SearchkitError                 base; its message is one line meant for a user
+    ├── DocumentError(path, reason)        a file could not be read or parsed
+    ├── IndexNotFoundError(path)           no index at that location yet
+    ├── IndexLockedError(path)             another process is writing the index
+    ├── IndexVersionError(path, found, expected)   built by an incompatible version
+    └── QueryError(query, position, hint)  the query cannot be understood
+
+Each class composes its message from its attributes and names the fix, so tests can
+assert on attributes rather than wording.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class SearchkitError(Exception):
+    """Base of every error searchkit raises for a user's mistake or a bad input."""
+
+
+class DocumentError(SearchkitError):
+    def __init__(self, path: str | Path, reason: str) -> None:
+        self.path = str(path)
+        self.reason = reason
+        super().__init__(f"{self.path}: {reason}")
+
+
+class IndexNotFoundError(SearchkitError):
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        super().__init__(
+            f"no index at {self.path}; build it with: searchkit index DIR --index {self.path}"
+        )
+
+
+class IndexLockedError(SearchkitError):
+    def __init__(self, path: str | Path, holder: str | None = None) -> None:
+        self.path = str(path)
+        self.holder = holder
+        who = f" ({holder})" if holder else ""
+        super().__init__(
+            f"the index at {self.path} is being updated by another process{who}; "
+            "try again when it has finished"
+        )
+
+
+class IndexVersionError(SearchkitError):
+    def __init__(self, path: str | Path, found: object, expected: object) -> None:
+        self.path = str(path)
+        self.found = found
+        self.expected = expected
+        super().__init__(
+            f"the index at {self.path} was built by an incompatible version of searchkit "
+            f"(format {found}, this version reads {expected}); "
+            f"rebuild it with: searchkit index --rebuild DIR --index {self.path}"
+        )
+
+
+class QueryError(SearchkitError):
+    def __init__(self, query: str, hint: str, position: int | None = None) -> None:
+        self.query = query
+        self.hint = hint
+        self.position = position
+        where = f" at character {position + 1}" if position is not None else ""
+        super().__init__(f"cannot read the query {query!r}{where}: {hint}")

@@ -1,0 +1,142 @@
+"""Snippets: find matched words in a document's text, pick the best sentences, mark them.
+
+Two steps, like tantivy's Snippet: `match_ranges` gives character ranges into the
+original text, `render` escapes and marks a window of it. Escaping happens after
+slicing, so offsets never shift; there is no length cap on the text searched.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable
+
+from .analysis import WORD_CHAR_CLASS, normalize
+
+SNIPPET_MAX_CHARS = 160
+SNIPPET_MIN_CHARS = 50
+_CONTEXT_BEFORE = 40
+
+# A sentence ends after 。！？； (and closing quotes), after .!?; followed by a space,
+# or at a line break.
+_SENTENCE_END = re.compile(r"[。！？；]+[”’」』）)]*|[.!?;]+(?=\s|$)|\n+")
+
+
+def match_ranges(text: str, terms: Iterable[str]) -> list[tuple[int, int]]:
+    """Character ranges of `text` where any of the (normalised) `terms` occurs.
+
+    Han terms match anywhere; Latin and digit terms only as whole words, so `r`
+    marks "R" but not the r of "Rust".
+    """
+    pattern = _terms_pattern(terms)
+    if pattern is None:
+        return []
+    return [match.span() for match in pattern.finditer(normalize(text))]
+
+
+def _terms_pattern(terms: Iterable[str]) -> re.Pattern[str] | None:
+    alternatives = []
+    for term in sorted(set(terms), key=len, reverse=True):
+        if not term:
+            continue
+        escaped = re.escape(term)
+        if re.match(WORD_CHAR_CLASS, term[0]):
+            escaped = rf"(?<!{WORD_CHAR_CLASS}){escaped}"
+        if re.match(WORD_CHAR_CLASS, term[-1]):
+            escaped = rf"{escaped}(?!{WORD_CHAR_CLASS})"
+        alternatives.append(escaped)
+    return re.compile("|".join(alternatives)) if alternatives else None
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    spans = []
+    start = 0
+    for end_mark in _SENTENCE_END.finditer(text):
+        if end_mark.end() > start:
+            spans.append((start, end_mark.end()))
+        start = end_mark.end()
+    if start < len(text):
+        spans.append((start, len(text)))
+    return spans
+
+
+def make_snippet(text: str, terms: Iterable[str]) -> str:
+    """One or two sentences of `text` around the best matches, HTML-escaped, with
+    `<mark>` around matched words.
+
+    >>> make_snippet("前言。好莱坞编剧罢工持续了一百多天。后记", ["罢工"])
+    '好莱坞编剧<mark>罢工</mark>持续了一百多天。后记'
+    """
+    ranges = match_ranges(text, terms)
+    window = _best_window(text, ranges)
+    return render(text, ranges, window)
+
+
+def _best_window(text: str, ranges: list[tuple[int, int]]) -> tuple[int, int]:
+    sentences = [s for s in sentence_spans(text) if text[s[0] : s[1]].strip()]
+    if not sentences:
+        return 0, 0
+    best = 0
+    if ranges:
+        normalized = normalize(text)
+        best_score = (-1, -1)
+        range_index = 0
+        for index, (start, end) in enumerate(sentences):
+            while range_index < len(ranges) and ranges[range_index][1] <= start:
+                range_index += 1
+            inside = []
+            probe = range_index
+            while probe < len(ranges) and ranges[probe][0] < end:
+                inside.append(normalized[ranges[probe][0] : ranges[probe][1]])
+                probe += 1
+            score = (len(set(inside)), len(inside))
+            if score > best_score:
+                best, best_score = index, score
+    start, end = sentences[best]
+    if end - start < SNIPPET_MIN_CHARS and len(sentences) > 1:
+        if best + 1 < len(sentences):
+            end = sentences[best + 1][1]
+        else:
+            start = sentences[best - 1][0]
+    start, end = _strip(text, start, end)
+    if end - start > SNIPPET_MAX_CHARS:
+        first_match = next((r[0] for r in ranges if start <= r[0] < end), start)
+        crop_start = max(start, first_match - _CONTEXT_BEFORE)
+        start, end = crop_start, min(end, crop_start + SNIPPET_MAX_CHARS)
+        # never end inside a match
+        for match_start, match_end in ranges:
+            if match_start < end < match_end:
+                end = match_end
+    return start, end
+
+
+def _strip(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def render(text: str, ranges: list[tuple[int, int]], window: tuple[int, int]) -> str:
+    """HTML-escape `text[window]` with `<mark>` around the ranges inside it."""
+    window_start, window_end = window
+    pieces = []
+    if window_start > 0 and not _SENTENCE_END.match(text, window_start - 1):
+        pieces.append("…")
+    cursor = window_start
+    for start, end in ranges:
+        start, end = max(start, window_start), min(end, window_end)
+        if start >= end or start < cursor:
+            continue
+        pieces.append(html.escape(_one_line(text[cursor:start])))
+        pieces.append(f"<mark>{html.escape(text[start:end])}</mark>")
+        cursor = end
+    pieces.append(html.escape(_one_line(text[cursor:window_end])))
+    if window_end < len(text) and not _SENTENCE_END.match(text, window_end - 1):
+        pieces.append("…")
+    return "".join(pieces)
+
+
+def _one_line(text: str) -> str:
+    return re.sub(r"\s*\n\s*", " ", text)

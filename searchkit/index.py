@@ -1,0 +1,367 @@
+"""The on-disk index: schema, incremental sync with a folder, and search entry point.
+
+An index is a folder holding a Whoosh index and `searchkit.json` (format version,
+analyzer version, the folder it was built from). Each document's fingerprint
+(mtime and size) sits in a Whoosh column beside its path, so the index alone says
+what is indexed and a sync needs no second bookkeeping file that could disagree.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from whoosh import index as whoosh_index
+from whoosh.columns import VarBytesColumn
+from whoosh.fields import COLUMN, ID, KEYWORD, STORED, TEXT, Schema
+
+from .analysis import ANALYZER_VERSION, chinese_analyzer
+from .documents import Document, is_document_file, read_document, relative_path
+from .errors import (
+    DocumentError,
+    IndexLockedError,
+    IndexNotFoundError,
+    IndexVersionError,
+    SearchkitError,
+)
+from .search import SearchResults, run_search, weighting
+
+INDEX_FORMAT = 1
+META_FILE = "searchkit.json"
+WRITER_PID_FILE = "writer.pid"
+WHOOSH_WRITE_LOCK = "MAIN_WRITELOCK"  # the lock file FileIndex.writer() takes
+DEFAULT_INDEX_PATH = "index"
+
+ProgressCallback = Callable[[int, int], None]
+
+
+def build_schema() -> Schema:
+    """The one place fields are declared."""
+    analyzer = chinese_analyzer()
+    return Schema(
+        path=ID(unique=True, stored=True, sortable=True),
+        fingerprint=COLUMN(VarBytesColumn()),
+        title=TEXT(analyzer=analyzer, stored=True),
+        tags=TEXT(analyzer=analyzer),
+        summary=TEXT(analyzer=analyzer, stored=True),
+        body=TEXT(analyzer=analyzer),
+        body_z=STORED(),
+        meta=STORED(),
+        tag=KEYWORD(lowercase=True, commas=True),
+        date=ID(sortable=True),
+        author=ID(),
+        source=ID(),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class SkippedFile:
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class IndexStats:
+    """What an update did. `skipped` files were not indexed; `warnings` were indexed
+    with a caveat (e.g. broken frontmatter read as plain text)."""
+
+    added: int = 0
+    changed: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    skipped: tuple[SkippedFile, ...] = ()
+    warnings: tuple[SkippedFile, ...] = ()
+    documents: int = 0
+    elapsed_s: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "added": self.added,
+            "changed": self.changed,
+            "removed": self.removed,
+            "unchanged": self.unchanged,
+            "skipped": [{"path": s.path, "reason": s.reason} for s in self.skipped],
+            "warnings": [{"path": s.path, "reason": s.reason} for s in self.warnings],
+            "documents": self.documents,
+            "elapsed_s": round(self.elapsed_s, 3),
+        }
+
+
+@dataclass
+class _Scan:
+    files: dict[str, tuple[Path, bytes]] = field(default_factory=dict)
+    skipped: list[SkippedFile] = field(default_factory=list)
+
+
+def default_index_path() -> Path:
+    """`$SEARCHKIT_INDEX`, else `./index`."""
+    return Path(os.environ.get("SEARCHKIT_INDEX") or DEFAULT_INDEX_PATH)
+
+
+def scan_vault(root: Path) -> _Scan:
+    """Every document file under `root` with its fingerprint; hidden folders and files
+    are skipped, and symlinks are followed only when they stay inside `root`."""
+    scan = _Scan()
+    real_root = root.resolve()
+
+    def on_error(error: OSError) -> None:
+        where = Path(error.filename) if error.filename else root
+        scan.skipped.append(SkippedFile(_safe_relative(where, root), f"cannot read folder: {error.strerror}"))
+
+    for folder, dirnames, filenames in os.walk(root, onerror=on_error):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in sorted(filenames):
+            if not is_document_file(name):
+                continue
+            path = Path(folder, name)
+            rel = relative_path(path, root)
+            try:
+                if path.is_symlink() and not path.resolve().is_relative_to(real_root):
+                    scan.skipped.append(SkippedFile(rel, "symlink to a file outside the folder"))
+                    continue
+                stat = path.stat()
+            except OSError as exc:
+                scan.skipped.append(SkippedFile(rel, f"cannot read: {exc.strerror}"))
+                continue
+            scan.files[rel] = (path, f"{stat.st_mtime_ns}:{stat.st_size}".encode())
+    return scan
+
+
+def _safe_relative(path: Path, root: Path) -> str:
+    try:
+        return relative_path(path, root)
+    except ValueError:
+        return str(path)
+
+
+def _document_fields(document: Document, fingerprint: bytes) -> dict[str, Any]:
+    fields: dict[str, Any] = {
+        "path": document.path,
+        "fingerprint": fingerprint,
+        "title": document.title,
+        "tags": "\n".join(document.tags),
+        "summary": document.summary,
+        "body": document.body,
+        "body_z": zlib.compress(document.body.encode("utf-8"), 6),
+        "meta": {
+            "date": document.date,
+            "author": document.author,
+            "source": document.source,
+            "url": document.url,
+            "tags": list(document.tags),
+        },
+    }
+    if document.tags:
+        fields["tag"] = ",".join(tag.replace(",", " ") for tag in document.tags)
+    for name in ("date", "author", "source"):
+        value = getattr(document, name)
+        if value:
+            fields[name] = value
+    return fields
+
+
+class Index:
+    """A searchkit index in a folder.
+
+    >>> ix = Index("index")            # opens, or creates on first update
+    >>> stats = ix.update("seeds/")    # incremental: added / changed / removed
+    >>> results = ix.search("好莱坞 罢工", limit=10)
+    """
+
+    def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
+        self.path = Path(path) if path is not None else default_index_path()
+        self._whoosh: Any = None
+
+    def __repr__(self) -> str:
+        return f"Index({str(self.path)!r})"
+
+    @property
+    def exists(self) -> bool:
+        return self.path.is_dir() and whoosh_index.exists_in(str(self.path))
+
+    def metadata(self) -> dict[str, Any]:
+        """The contents of `searchkit.json`: format, analyzer version, root folder."""
+        try:
+            return dict(json.loads((self.path / META_FILE).read_text("utf-8")))
+        except (OSError, ValueError):
+            return {}
+
+    def _check_version(self) -> None:
+        meta = self.metadata()
+        found = (meta.get("format"), meta.get("analyzer"))
+        if found != (INDEX_FORMAT, ANALYZER_VERSION):
+            found_text = f"{found[0]}/{found[1]}" if meta else "unknown"
+            raise IndexVersionError(self.path, found_text, f"{INDEX_FORMAT}/{ANALYZER_VERSION}")
+
+    def _open(self) -> Any:
+        if self._whoosh is None:
+            if not self.exists:
+                raise IndexNotFoundError(self.path)
+            self._check_version()
+            try:
+                self._whoosh = whoosh_index.open_dir(str(self.path))
+            except (whoosh_index.IndexError, AttributeError, ImportError, ModuleNotFoundError) as exc:
+                raise IndexVersionError(self.path, "unreadable", f"{INDEX_FORMAT}/{ANALYZER_VERSION}") from exc
+        return self._whoosh
+
+    def _create(self) -> Any:
+        self.path.mkdir(parents=True, exist_ok=True)
+        self._whoosh = whoosh_index.create_in(str(self.path), build_schema())
+        return self._whoosh
+
+    def __len__(self) -> int:
+        if not self.exists:
+            return 0
+        with self._open().searcher() as searcher:
+            return int(searcher.doc_count())
+
+    def indexed_fingerprints(self) -> dict[str, bytes]:
+        """Path → fingerprint of every document in the index."""
+        if not self.exists:
+            return {}
+        with self._open().reader() as reader:
+            paths = reader.column_reader("path")
+            fingerprints = reader.column_reader("fingerprint")
+            return {paths[docnum]: fingerprints[docnum] for docnum in reader.all_doc_ids()}
+
+    def update(
+        self,
+        root: str | os.PathLike[str],
+        *,
+        rebuild: bool = False,
+        progress: ProgressCallback | None = None,
+    ) -> IndexStats:
+        """Sync the index with the files under `root`.
+
+        New files are added, changed files replaced, deleted files removed;
+        unchanged files (same mtime and size) are not read. A file that cannot be
+        read is reported in `IndexStats.skipped` and the rest goes on. `rebuild`
+        starts from an empty index (needed after a format change).
+        """
+        started = time.perf_counter()
+        root = Path(root)
+        if not root.is_dir():
+            raise SearchkitError(f"{root} is not a folder; give the folder of your Markdown files")
+        scan = scan_vault(root)
+        if rebuild or not self.exists:
+            self._whoosh = None
+            existing: dict[str, bytes] = {}
+            writer = self._writer(create=True)
+        else:
+            self._open()
+            existing = self.indexed_fingerprints()
+            writer = self._writer(create=False)
+
+        removed = [path for path in existing if path not in scan.files]
+        to_read = [
+            path for path, (_, fp) in scan.files.items() if existing.get(path) != fp
+        ]
+        skipped = list(scan.skipped)
+        warnings = []
+        added = changed = 0
+        try:
+            for path in removed:
+                writer.delete_by_term("path", path)
+            for done, path in enumerate(to_read, 1):
+                file_path, fingerprint = scan.files[path]
+                try:
+                    loaded = read_document(file_path, root)
+                except DocumentError as exc:
+                    skipped.append(SkippedFile(path, exc.reason))
+                    continue
+                if loaded.warning:
+                    warnings.append(SkippedFile(path, loaded.warning))
+                if path in existing:
+                    writer.delete_by_term("path", path)
+                    changed += 1
+                else:
+                    added += 1
+                writer.add_document(**_document_fields(loaded.document, fingerprint))
+                if progress is not None:
+                    progress(done, len(to_read))
+            writer.commit()
+        except BaseException:
+            writer.cancel()
+            raise
+        finally:
+            self._release_writer()
+        self._write_metadata(root)
+        return IndexStats(
+            added=added,
+            changed=changed,
+            removed=len(removed),
+            unchanged=len(scan.files) - len(to_read),
+            skipped=tuple(skipped),
+            warnings=tuple(warnings),
+            documents=len(self),
+            elapsed_s=time.perf_counter() - started,
+        )
+
+    def _writer(self, *, create: bool) -> Any:
+        self.path.mkdir(parents=True, exist_ok=True)
+        # Take the lock before touching anything, so a rebuild cannot wipe an index
+        # that another process is writing.
+        from whoosh.index import LockError
+
+        try:
+            if create:
+                guard = self._storage().lock(WHOOSH_WRITE_LOCK)
+                if not guard.acquire(blocking=False):
+                    raise LockError()
+                try:
+                    ix = self._create()
+                finally:
+                    guard.release()
+            else:
+                ix = self._open()
+            writer = ix.writer(limitmb=256)
+        except LockError:
+            raise IndexLockedError(self.path, self._lock_holder()) from None
+        (self.path / WRITER_PID_FILE).write_text(str(os.getpid()))
+        return writer
+
+    def _storage(self) -> Any:
+        from whoosh.filedb.filestore import FileStorage
+
+        return FileStorage(str(self.path))
+
+    def _lock_holder(self) -> str | None:
+        try:
+            return f"pid {int((self.path / WRITER_PID_FILE).read_text().strip())}"
+        except (OSError, ValueError):
+            return None
+
+    def _release_writer(self) -> None:
+        try:
+            (self.path / WRITER_PID_FILE).unlink()
+        except OSError:
+            pass
+
+    def _write_metadata(self, root: Path) -> None:
+        meta = {
+            "format": INDEX_FORMAT,
+            "analyzer": ANALYZER_VERSION,
+            "root": str(root.resolve()),
+        }
+        temporary = self.path / f"{META_FILE}.tmp"
+        temporary.write_text(json.dumps(meta, ensure_ascii=False, indent=2), "utf-8")
+        os.replace(temporary, self.path / META_FILE)
+
+    def search(self, query: str, *, limit: int = 10) -> SearchResults:
+        """Search the index; hits are complete objects, usable after the index closes.
+
+        >>> results = Index("index").search("好莱坞 罢工", limit=10)
+        >>> [hit.path for hit in results]
+        """
+        with self._open().searcher(weighting=weighting()) as searcher:
+            return run_search(searcher, query, limit=limit)
+
+    def documents(self) -> Iterator[str]:
+        """Paths of every indexed document."""
+        yield from sorted(self.indexed_fingerprints())
