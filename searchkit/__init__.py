@@ -7,17 +7,54 @@
         print(hit.path, hit.title, hit.snippet)
 """
 
-from .documents import Document, load_document
-from .errors import (
-    DocumentError,
-    IndexLockedError,
-    IndexNotFoundError,
-    IndexVersionError,
-    QueryError,
-    SearchkitError,
-)
-from .index import Index, IndexStats, SkippedFile
-from .search import Hit, SearchResults
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .documents import Document, load_document
+    from .errors import (
+        DocumentError,
+        IndexLockedError,
+        IndexNotFoundError,
+        IndexVersionError,
+        QueryError,
+        SearchkitError,
+    )
+    from .index import Index, IndexStats, SkippedFile
+    from .search import Hit, SearchResults
+
+# Public names and the module each lives in. They are imported on first use, so that
+# `searchkit --help` does not pay for Whoosh or the segmenter.
+_PUBLIC = {
+    "Document": "documents",
+    "load_document": "documents",
+    "DocumentError": "errors",
+    "IndexLockedError": "errors",
+    "IndexNotFoundError": "errors",
+    "IndexVersionError": "errors",
+    "QueryError": "errors",
+    "SearchkitError": "errors",
+    "Index": "index",
+    "IndexStats": "index",
+    "SkippedFile": "index",
+    "Hit": "search",
+    "SearchResults": "search",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _PUBLIC:
+        value = getattr(importlib.import_module(f".{_PUBLIC[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_PUBLIC))
+
 
 __version__ = "0.1.0"
 

@@ -109,7 +109,7 @@ def index_command(folder: Path | None, index_path: Path, rebuild: bool, as_json:
 
 def _stats_line(folder: Path, index_path: Path, stats: IndexStats) -> str:
     return (
-        f"indexed {folder} into {index_path}: {stats.documents} documents "
+        f"indexed {folder} into {index_path}: {_documents(stats.documents)} "
         f"({stats.added} added, {stats.changed} changed, {stats.removed} removed, "
         f"{len(stats.skipped)} skipped, {stats.unchanged} unchanged) "
         f"in {stats.elapsed_s:.1f} s"
@@ -169,9 +169,10 @@ def _render_results(results: SearchResults, *, color: bool) -> str:
         return f"no documents match {_clean(results.query)}"
     lines = []
     shown = len(results.hits)
-    header = f"{results.total} documents match" if results.match == "all" else (
-        f"no document has every word; {results.total} documents match some of them"
-    )
+    count = _documents(results.total)
+    header = f"{count} {'matches' if results.total == 1 else 'match'}"
+    if results.match == "partial":
+        header = f"no document has every word; {count} {'matches' if results.total == 1 else 'match'} some of them"
     if shown < results.total:
         header += f" (showing {shown})"
     lines.append(header)
@@ -205,6 +206,10 @@ def _render_snippet(snippet: str, *, color: bool) -> str:
         cursor = match.end()
     pieces.append(_clean(html.unescape(snippet[cursor:])))
     return "".join(pieces)
+
+
+def _documents(count: int) -> str:
+    return f"{count} document{'' if count == 1 else 's'}"
 
 
 def _clean(text: str) -> str:

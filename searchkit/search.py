@@ -27,6 +27,9 @@ BM25_K1 = 1.2
 BM25_B = 0.75
 # Coordination bonus for partial matches: documents with more of the words rank higher.
 PARTIAL_COORD_SCALE = 0.9
+# In a partial match, a word found in more than this share of documents (的, 是, AI in
+# an AI vault) adds to the score but cannot make a document match on its own.
+PARTIAL_COMMON_SHARE = 0.5
 
 _QUOTES = {'"': '"”', "“": "”\"", "”": "”\"", "「": "」", "『": "』"}
 _SPECIAL = set(_QUOTES) | {"(", ")"}
@@ -240,11 +243,33 @@ def parse_query(query: str) -> Node:
 
 @dataclass
 class CompiledQuery:
-    """A parsed query as Whoosh queries: the strict one, and the partial fallback."""
+    """A parsed query as Whoosh queries: the strict one, and the parts of the
+    partial fallback (positive units with their token, and the excluded ones)."""
 
     strict: wq.Query
-    partial: wq.Query | None
+    leaves: list[tuple[wq.Query, str | None]]
+    negatives: list[wq.Query]
     terms: list[str]
+
+    def partial(self, searcher: Any) -> wq.Query | None:
+        """Documents matching some of the units, more of them ranking higher."""
+        if len(self.leaves) < 2:
+            return None
+        limit = PARTIAL_COMMON_SHARE * max(searcher.doc_count(), 1)
+        required, optional = [], []
+        for leaf, token in self.leaves:
+            common = token is not None and max(
+                searcher.doc_frequency(name, token) for name in FIELD_WEIGHTS
+            ) > limit
+            (optional if common else required).append(leaf)
+        if not required:
+            return None
+        query: wq.Query = wq.Or(required, scale=PARTIAL_COORD_SCALE)
+        if optional:
+            query = wq.AndMaybe(query, wq.Or(optional))
+        if self.negatives:
+            query = wq.AndNot(query, wq.Or(self.negatives))
+        return query
 
 
 def _term_query(token: str) -> wq.Query:
@@ -263,7 +288,8 @@ class _Compiler:
     def __init__(self, query: str) -> None:
         self.query = query
         self.terms: list[str] = []
-        self.leaves: list[wq.Query] = []  # positive units, for the partial fallback
+        # positive units for the partial fallback, with their token (None for a phrase)
+        self.leaves: list[tuple[wq.Query, str | None]] = []
         self.negatives: list[wq.Query] = []
 
     def compile(self, node: Node, negated: bool = False) -> wq.Query | None:
@@ -274,11 +300,11 @@ class _Compiler:
             if isinstance(node, Phrase):
                 compiled = _phrase_query(tokens)
                 if not negated:
-                    self.leaves.append(compiled)
+                    self.leaves.append((compiled, None))
             else:
                 units = [_term_query(token) for token in tokens]
                 if not negated:
-                    self.leaves.extend(units)
+                    self.leaves.extend(zip(units, tokens, strict=True))
                 compiled = units[0] if len(units) == 1 else wq.And(units)
             if not negated:
                 self.terms.extend(tokens)
@@ -315,12 +341,7 @@ def compile_query(query: str) -> CompiledQuery:
         raise QueryError(query, "nothing searchable in it (only punctuation or symbols)")
     if isinstance(strict, wq.Not):
         raise QueryError(query, "only excluded words; add a word to search for")
-    partial = None
-    if len(compiler.leaves) > 1:
-        partial = wq.Or(compiler.leaves, scale=PARTIAL_COORD_SCALE)
-        if compiler.negatives:
-            partial = wq.AndNot(partial, wq.Or(compiler.negatives))
-    return CompiledQuery(strict, partial, compiler.terms)
+    return CompiledQuery(strict, compiler.leaves, compiler.negatives, compiler.terms)
 
 
 def weighting() -> scoring.WeightingModel:
@@ -334,8 +355,8 @@ def run_search(searcher: Any, query: str, *, limit: int = 10) -> SearchResults:
     compiled = compile_query(query)
     match = "all"
     results = searcher.search(compiled.strict, limit=limit)
-    if results.is_empty() and compiled.partial is not None:
-        results = searcher.search(compiled.partial, limit=limit)
+    if results.is_empty() and (partial := compiled.partial(searcher)) is not None:
+        results = searcher.search(partial, limit=limit)
         match = "partial"
     total = len(results)
     if total == 0:

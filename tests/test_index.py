@@ -1,0 +1,118 @@
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from searchkit import Index, IndexLockedError, IndexNotFoundError, IndexVersionError
+from searchkit.index import META_FILE
+
+from .conftest import SEED, write
+
+
+def test_update_indexes_every_document(vault: Path, isolated_index: Path) -> None:
+    stats = Index(isolated_index).update(vault)
+    files = sorted(p for p in vault.rglob("*.md"))
+    assert stats.added == len(files) == stats.documents
+    assert stats.changed == stats.removed == stats.unchanged == 0
+    assert SEED in set(Index(isolated_index).documents())
+
+
+def test_unchanged_files_are_not_reread(vault: Path, indexed: Index, monkeypatch: pytest.MonkeyPatch) -> None:
+    import searchkit.index as index_module
+
+    def fail(*args: object, **kwargs: object) -> None:
+        raise AssertionError("an unchanged file was read")
+
+    monkeypatch.setattr(index_module, "read_document", fail)
+    stats = indexed.update(vault)
+    assert stats.unchanged == stats.documents and stats.added == stats.changed == 0
+
+
+def test_add_change_and_delete_are_synced(vault: Path, indexed: Index) -> None:
+    write(vault / "new" / "新笔记.md", "---\ntitle: 新笔记\n---\n蓝鲸标记词出现在这里。")
+    seed = vault / SEED
+    seed.write_text(seed.read_text("utf-8").replace("深夜", "紫罗兰标记词。深夜"), "utf-8")
+    os.utime(seed, ns=(seed.stat().st_atime_ns, seed.stat().st_mtime_ns + 10**9))
+    (vault / "00-元语" / "Claude Code.md").unlink()
+
+    stats = indexed.update(vault)
+    assert (stats.added, stats.changed, stats.removed) == (1, 1, 1)
+    assert [h.path for h in indexed.search("蓝鲸标记词")] == ["new/新笔记.md"]
+    assert [h.path for h in indexed.search("紫罗兰标记词")] == [SEED]
+    assert "00-元语/Claude Code.md" not in set(indexed.documents())
+    assert len(indexed) == stats.documents
+    # the changed document is replaced, not duplicated
+    assert indexed.search("好莱坞 罢工").total == 3
+
+
+def test_unreadable_and_binary_files_are_skipped_the_rest_indexed(vault: Path, isolated_index: Path) -> None:
+    (vault / "bin.md").write_bytes(b"\x00\x01\x02PNG")
+    (vault / "latin1.md").write_bytes("caf\xe9 \x80\x81\xfe".encode("latin-1"))
+    secret = write(vault / "secret.md", "秘密")
+    secret.chmod(0)
+    try:
+        stats = Index(isolated_index).update(vault)
+    finally:
+        secret.chmod(0o644)
+    reasons = {s.path: s.reason for s in stats.skipped}
+    assert "binary" in reasons["bin.md"]
+    if os.geteuid() != 0:  # root reads anything
+        assert "secret.md" in reasons
+    assert stats.documents >= 8
+    assert Index(isolated_index).search("好莱坞 罢工").total == 3
+
+
+def test_hidden_folders_tmp_files_and_other_suffixes_are_ignored(vault: Path, isolated_index: Path) -> None:
+    write(vault / ".obsidian" / "x.md", "zqxhidden")
+    write(vault / "draft.md.tmp", "zqxhidden")
+    write(vault / "notes.txt", "zqxvisible")
+    write(vault / "page.markdown", "zqxvisible")
+    write(vault / "image.png", "zqxhidden")
+    ix = Index(isolated_index)
+    ix.update(vault)
+    assert ix.search("zqxhidden").total == 0
+    assert {h.path for h in ix.search("zqxvisible")} == {"notes.txt", "page.markdown"}
+
+
+def test_search_without_index_names_the_path(tmp_path: Path) -> None:
+    with pytest.raises(IndexNotFoundError) as info:
+        Index(tmp_path / "nowhere").search("好莱坞")
+    assert info.value.path == str(tmp_path / "nowhere")
+    assert "searchkit index" in str(info.value)
+
+
+def test_incompatible_index_asks_for_rebuild(vault: Path, indexed: Index) -> None:
+    meta_path = indexed.path / META_FILE
+    meta = json.loads(meta_path.read_text())
+    meta["format"] = 0
+    meta_path.write_text(json.dumps(meta))
+    with pytest.raises(IndexVersionError) as info:
+        Index(indexed.path).search("好莱坞")
+    assert "--rebuild" in str(info.value)
+    stats = Index(indexed.path).update(vault, rebuild=True)
+    assert stats.added == stats.documents
+    assert Index(indexed.path).search("好莱坞 罢工").total == 3
+
+
+def test_second_writer_gets_a_clear_error(vault: Path, indexed: Index) -> None:
+    from whoosh import index as whoosh_index
+
+    holder = whoosh_index.open_dir(str(indexed.path)).writer()
+    try:
+        with pytest.raises(IndexLockedError) as info:
+            Index(indexed.path).update(vault)
+        assert "another process" in str(info.value)
+    finally:
+        holder.cancel()
+    Index(indexed.path).update(vault)  # the lock is free again
+
+
+def test_hits_are_plain_objects_usable_after_close(indexed: Index) -> None:
+    results = indexed.search("好莱坞 罢工")
+    hit = results.hits[0]
+    assert hit.path == SEED
+    assert hit.to_dict()["tags"] == ["数字生命卡兹克", "AI", "llm"]
+    assert set(hit.to_dict()) == {"path", "title", "score", "date", "tags", "snippet"}

@@ -1,0 +1,151 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from searchkit import Index, QueryError
+from searchkit.search import parse_query
+
+from .conftest import SEED, write
+
+HOLLYWOOD = {
+    SEED,
+    "01-博客/数字生命卡兹克/我们再也回不去，没有AI的世界了 _ ChatGPT两周年。.md",
+    "01-博客/宝玉/人工智能普及后哪些职业的边际价值反而会上升？.md",
+}
+
+
+def paths(results) -> set[str]:  # type: ignore[no-untyped-def]
+    return {hit.path for hit in results}
+
+
+def test_words_must_all_match_and_the_seed_ranks_first(indexed: Index) -> None:
+    results = indexed.search("好莱坞 罢工")
+    assert paths(results) == HOLLYWOOD
+    assert results.total == 3 and results.match == "all"
+    assert results.hits[0].path == SEED
+    assert "<mark>好莱坞</mark>" in results.hits[0].snippet
+
+
+def test_unsegmented_query_finds_the_same(indexed: Index) -> None:
+    assert paths(indexed.search("好莱坞罢工")) == paths(indexed.search("好莱坞 罢工"))
+
+
+def test_quoted_phrase_needs_adjacent_words(indexed: Index) -> None:
+    assert paths(indexed.search('"好莱坞编剧罢工"')) == {
+        "01-博客/宝玉/人工智能普及后哪些职业的边际价值反而会上升？.md"
+    }
+    assert indexed.search('"罢工 好莱坞编剧"').total == 0
+    assert SEED in paths(indexed.search("“詹姆斯·卡梅隆”"))  # Chinese quotes work too
+
+
+def test_phrase_with_english_words(indexed: Index) -> None:
+    assert SEED in paths(indexed.search('"Stability AI"'))
+    assert SEED not in paths(indexed.search('"AI Stability"'))
+
+
+def test_or_and_not(indexed: Index) -> None:
+    either = paths(indexed.search("spdlog OR 毛绒玩具"))
+    assert either == {
+        "02-资源/通用开发工具/spdlog：C++ 高性能日志库.md",
+        "01-博客/数字生命卡兹克/一觉醒来，地标建筑们都被AI变成毛绒玩具了。.md",
+    }
+    assert paths(indexed.search("好莱坞 罢工 -卡梅隆")) == HOLLYWOOD - {SEED}
+    assert paths(indexed.search("好莱坞 罢工 NOT 卡梅隆")) == HOLLYWOOD - {SEED}
+    assert paths(indexed.search("(spdlog OR 毛绒玩具) -日志")) == {
+        "01-博客/数字生命卡兹克/一觉醒来，地标建筑们都被AI变成毛绒玩具了。.md"
+    }
+
+
+def test_mixed_script_tokens_are_searchable(indexed: Index) -> None:
+    assert "02-资源/通用开发工具/spdlog：C++ 高性能日志库.md" in paths(indexed.search("C++"))
+    assert "01-博客/数字生命卡兹克/明天，是GPT-4o的葬礼。.md" in paths(indexed.search("GPT-4o"))
+    assert "01-博客/数字生命卡兹克/明天，是GPT-4o的葬礼。.md" in paths(indexed.search("gpt"))
+    assert "00-元语/Claude Code.md" in paths(indexed.search("claude code"))
+
+
+def test_full_width_query_matches_ascii_text(indexed: Index) -> None:
+    assert paths(indexed.search("ＧＰＴ－４ｏ")) == paths(indexed.search("GPT-4o"))
+
+
+def test_single_letter_and_digit_tokens(vault: Path, isolated_index: Path) -> None:
+    write(vault / "r.md", "用R语言做统计，GPT-5 发布了，版本 5。")
+    ix = Index(isolated_index)
+    ix.update(vault)
+    assert "r.md" in paths(ix.search("R"))
+    assert "r.md" in paths(ix.search("GPT-5"))
+    hit = next(h for h in ix.search("R 语言") if h.path == "r.md")
+    assert "用<mark>R</mark><mark>语言</mark>" in hit.snippet
+
+
+def test_traditional_query_finds_simplified_text(vault: Path, isolated_index: Path) -> None:
+    write(vault / "pk.md", "这是一篇关于宝可梦的笔记。")
+    write(vault / "pk-tw.md", "這是一篇關於寶可夢的筆記。")
+    ix = Index(isolated_index)
+    ix.update(vault)
+    assert paths(ix.search("寶可夢")) == paths(ix.search("宝可梦")) >= {"pk.md", "pk-tw.md"}
+    hit = next(h for h in ix.search("宝可梦") if h.path == "pk-tw.md")
+    assert "<mark>寶可夢</mark>" in hit.snippet
+
+
+def test_long_question_falls_back_to_partial_matches(indexed: Index) -> None:
+    results = indexed.search("好莱坞的编剧们为什么要发起罢工抗议人工智能呢？")
+    assert results.match == "partial"
+    assert results.total > 0
+    assert results.hits[0].path in HOLLYWOOD
+
+
+def test_no_match_is_an_empty_result_not_an_error(indexed: Index) -> None:
+    results = indexed.search("xyzzy plugh")
+    assert results.total == 0 and list(results) == []
+
+
+def test_partial_match_needs_more_than_a_word_in_most_documents(indexed: Index) -> None:
+    assert indexed.search("的 xyzzy").total == 0
+    partial = indexed.search("的 卡梅隆 xyzzy")
+    assert partial.match == "partial" and {h.path for h in partial} == {SEED}
+
+
+def test_limit(indexed: Index) -> None:
+    results = indexed.search("AI", limit=2)
+    assert len(results) == 2 and results.total > 2
+
+
+def test_title_matches_rank_above_body_matches(vault: Path, isolated_index: Path) -> None:
+    write(vault / "t.md", "---\ntitle: 量子计算入门\n---\n一些介绍文字。")
+    write(vault / "b.md", "---\ntitle: 杂记\n---\n今天读了一点量子计算的东西，还有很多别的内容。")
+    ix = Index(isolated_index)
+    ix.update(vault)
+    assert [h.path for h in ix.search("量子计算")][:2] == ["t.md", "b.md"]
+
+
+@pytest.mark.parametrize(
+    ("query", "hint"),
+    [
+        ('"好莱坞', "unclosed quote"),
+        ("(好莱坞 罢工", "unclosed parenthesis"),
+        ("好莱坞)", "unmatched closing parenthesis"),
+        ("OR 好莱坞", "OR needs a word before it"),
+        ("好莱坞 OR", "OR needs a word after it"),
+        ("-好莱坞", "only excluded words"),
+        ("NOT", "NOT needs a word after it"),
+        ("   ", "empty"),
+        ("，。！", "nothing searchable"),
+        ("()", "empty parentheses"),
+    ],
+)
+def test_malformed_queries_explain_themselves(indexed: Index, query: str, hint: str) -> None:
+    with pytest.raises(QueryError) as info:
+        indexed.search(query)
+    assert hint in info.value.hint
+    assert "\n" not in str(info.value)
+
+
+def test_parser_tree() -> None:
+    from searchkit.search import All, Any_, Not, Phrase, Word
+
+    assert parse_query('a "b c" OR -d') == Any_(
+        (All((Word("a"), Phrase("b c"))), Not(Word("d")))
+    )
+    assert parse_query("GPT-4o") == Word("GPT-4o")
