@@ -16,6 +16,7 @@ Invariants the rest of searchkit relies on:
 from __future__ import annotations
 
 import logging
+import operator
 import os
 import re
 import threading
@@ -27,7 +28,7 @@ from whoosh.analysis import Token, Tokenizer
 logger = logging.getLogger(__name__)
 
 # Bump whenever the tokens emitted for the same text change: old indexes must be rebuilt.
-ANALYZER_VERSION = 1
+ANALYZER_VERSION = 2
 
 _HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
 WORD_CHAR_CLASS = rf"[^\W_{_HAN}]"
@@ -245,3 +246,33 @@ class ChineseTokenizer(Tokenizer):
 def chinese_analyzer() -> ChineseTokenizer:
     """The analyzer every searchkit text field uses."""
     return ChineseTokenizer()
+
+
+_HAN_RUN = re.compile(rf"[{_HAN}]+")
+
+
+def gram_set(text: str) -> set[str]:
+    """Every pair of adjacent Han characters in `text`, and the last character of each
+    Han run alone (so that a single character can be found by prefix), normalised.
+
+    >>> sorted(gram_set("罢工潮。好"))
+    ['好', '工潮', '潮', '罢工']
+    """
+    grams: set[str] = set()
+    for run in _HAN_RUN.finditer(normalize(text)):
+        chars = run.group()
+        grams.update(map(operator.add, chars, chars[1:]))
+        grams.add(chars[-1])
+    return grams
+
+
+def substring_grams(text: str) -> list[str]:
+    """The bigrams that all occur where `text` (a normalised Han string) occurs;
+    a single character stands for itself."""
+    if len(text) == 1:
+        return [text]
+    return [text[i : i + 2] for i in range(len(text) - 1)]
+
+
+def is_han(text: str) -> bool:
+    return _HAN_RUN.fullmatch(text) is not None

@@ -17,7 +17,7 @@ from typing import Any
 from whoosh import query as wq
 from whoosh import scoring
 
-from .analysis import query_tokens
+from .analysis import is_han, query_tokens, substring_grams
 from .errors import QueryError
 from .highlight import make_snippet
 
@@ -25,6 +25,10 @@ from .highlight import make_snippet
 FIELD_WEIGHTS: dict[str, float] = {"title": 3.0, "tags": 2.5, "summary": 1.5, "body": 1.0}
 BM25_K1 = 1.2
 BM25_B = 0.75
+# A Han word found only as a substring (cut differently in the text, or part of a
+# longer word) scores with this weight on the bigram field; word matches rank above.
+SUBSTRING_WEIGHT = 0.5
+GRAMS_FIELD = "grams"
 # Coordination bonus for partial matches: documents with more of the words rank higher.
 PARTIAL_COORD_SCALE = 0.9
 # In a partial match, a word found in more than this share of documents (的, 是, AI in
@@ -273,7 +277,18 @@ class CompiledQuery:
 
 
 def _term_query(token: str) -> wq.Query:
-    return wq.Or([wq.Term(name, token, boost=weight) for name, weight in FIELD_WEIGHTS.items()])
+    words = [wq.Term(name, token, boost=weight) for name, weight in FIELD_WEIGHTS.items()]
+    if is_han(token):
+        words.append(_substring_query(token))
+    return wq.Or(words)
+
+
+def _substring_query(token: str) -> wq.Query:
+    if len(token) == 1:
+        # every bigram starting with the character, and the character at a run's end
+        return wq.Prefix(GRAMS_FIELD, token, boost=SUBSTRING_WEIGHT)
+    grams = [wq.Term(GRAMS_FIELD, gram, boost=SUBSTRING_WEIGHT) for gram in substring_grams(token)]
+    return grams[0] if len(grams) == 1 else wq.And(grams)
 
 
 def _phrase_query(tokens: list[str]) -> wq.Query:

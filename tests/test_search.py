@@ -149,3 +149,35 @@ def test_parser_tree() -> None:
         (All((Word("a"), Phrase("b c"))), Not(Word("d")))
     )
     assert parse_query("GPT-4o") == Word("GPT-4o")
+
+
+def test_part_of_a_word_finds_the_document(indexed: Index) -> None:
+    """Substring recall (#4): 莱坞 is inside the word 好莱坞."""
+    assert paths(indexed.search("莱坞")) >= HOLLYWOOD
+    hit = next(h for h in indexed.search("莱坞") if h.path == SEED)
+    assert "好<mark>莱坞</mark>" in hit.snippet
+
+
+def test_substring_across_word_boundaries(vault: Path, isolated_index: Path) -> None:
+    write(vault / "s.md", "编剧们发起了一场漫长的罢工潮，持续到年底。")
+    ix = Index(isolated_index)
+    ix.update(vault)
+    for query in ("剧们发", "长的罢", "罢工潮", "工潮"):
+        assert "s.md" in paths(ix.search(query)), query
+
+
+def test_single_han_character_finds_documents_containing_it(vault: Path, isolated_index: Path) -> None:
+    write(vault / "c.md", "一个孤零零的鼋字。")
+    write(vault / "e.md", "结尾是鼋")
+    ix = Index(isolated_index)
+    ix.update(vault)
+    assert paths(ix.search("鼋")) == {"c.md", "e.md"}
+
+
+def test_word_matches_rank_above_substring_matches(vault: Path, isolated_index: Path) -> None:
+    write(vault / "word.md", "他们在讨论工会的问题。")
+    write(vault / "sub.md", "这是加工会议的记录。")
+    ix = Index(isolated_index)
+    ix.update(vault)
+    ranked = [h.path for h in ix.search("工会") if h.path in {"word.md", "sub.md"}]
+    assert ranked == ["word.md", "sub.md"]
