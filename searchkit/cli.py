@@ -164,6 +164,45 @@ def query_command(words: tuple[str, ...], index_path: Path, limit: int, as_json:
     click.echo(_render_results(results, color=sys.stdout.isatty()), color=sys.stdout.isatty())
 
 
+@cli.command("explain")
+@click.argument("words", nargs=-1, required=True)
+@click.option("--doc", "path", required=True, help="Path of the document, as `query` shows it.")
+@index_option
+@click.option("--json", "as_json", is_flag=True, help="Print the explanation as JSON.")
+@user_errors
+def explain_command(words: tuple[str, ...], path: str, index_path: Path, as_json: bool) -> None:
+    """Show why a document ranks where it does for a query: the query's tokens,
+    and the score each term earns in each field of the document.
+    """
+    from .index import Index
+
+    explanation = Index(index_path).explain(" ".join(words), path)
+    if as_json:
+        click.echo(json.dumps(explanation.to_dict(), ensure_ascii=False))
+        return
+    click.echo(_render_explanation(explanation))
+
+
+def _render_explanation(explanation: Any) -> str:
+    lines = [f"query: {_clean(explanation.query)}  →  tokens: {' · '.join(explanation.tokens)}"]
+    if explanation.rank is None:
+        lines.append(
+            f"{_clean(explanation.path)}: does not match ({explanation.total} other documents do)"
+        )
+    else:
+        how = "every word matches" if explanation.match == "all" else "partial match"
+        lines.append(
+            f"{_clean(explanation.path)}: rank {explanation.rank} of {explanation.total} "
+            f"({how}), score {explanation.score:.2f}"
+        )
+    for part in explanation.contributions:
+        note = f"  (part of {part.token})" if part.token else ""
+        lines.append(f"  {part.score:7.2f}  {part.field:<8} {part.term}{note}")
+    if explanation.missing:
+        lines.append(f"not in this document: {' · '.join(explanation.missing)}")
+    return "\n".join(lines)
+
+
 def _render_results(results: SearchResults, *, color: bool) -> str:
     if results.total == 0:
         return f"no documents match {_clean(results.query)}"

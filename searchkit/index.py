@@ -34,7 +34,7 @@ from .errors import (
     IndexVersionError,
     SearchkitError,
 )
-from .search import SearchResults, run_search, weighting
+from .search import Explanation, SearchResults, explain_document, run_search, weighting
 
 INDEX_FORMAT = 1
 META_FILE = "searchkit.json"
@@ -411,6 +411,15 @@ class Index:
         """
         with self._open().searcher(weighting=weighting()) as searcher:
             return run_search(searcher, query, limit=limit)
+
+    def explain(self, query: str, path: str) -> Explanation:
+        """Why the document at `path` (relative to the indexed folder) ranks where it
+        does for `query`: its tokens, and the score of each term in each field."""
+        with self._open().searcher(weighting=weighting()) as searcher:
+            docnum = searcher.document_number(path=path)
+            if docnum is None:
+                raise DocumentError(path, "not in the index; give its path as `searchkit query` shows it")
+            return explain_document(searcher, query, docnum, path)
 
     def documents(self) -> Iterator[str]:
         """Paths of every indexed document."""

@@ -397,3 +397,109 @@ def _make_hit(result: Any, terms: list[str]) -> Hit:
         source=meta.get("source"),
         url=meta.get("url"),
     )
+
+
+# ---- explain ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Contribution:
+    """One query term matched in one field of the document, with its score."""
+
+    field: str
+    term: str
+    score: float
+    token: str | None = None  # the query word this term stands for, when it differs
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"field": self.field, "term": self.term, "token": self.token, "score": round(self.score, 4)}
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    """Why a document ranks where it does for a query."""
+
+    query: str
+    path: str
+    tokens: tuple[str, ...]
+    match: str  # "all", "partial" or "none"
+    score: float
+    rank: int | None  # 1-based among all matches, None when it does not match
+    total: int
+    contributions: tuple[Contribution, ...]
+    missing: tuple[str, ...]  # query tokens found in no field of the document
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "query": self.query,
+            "path": self.path,
+            "tokens": list(self.tokens),
+            "match": self.match,
+            "score": round(self.score, 4),
+            "rank": self.rank,
+            "total": self.total,
+            "contributions": [c.to_dict() for c in self.contributions],
+            "missing": list(self.missing),
+        }
+
+
+def explain_document(searcher: Any, query: str, docnum: int, path: str) -> Explanation:
+    """Score `query` against one document, term by term and field by field."""
+    compiled = compile_query(query)
+    match, ranked = "all", compiled.strict
+    results = searcher.search(compiled.strict, limit=None)
+    if results.is_empty() and (partial := compiled.partial(searcher)) is not None:
+        match, ranked = "partial", partial
+        results = searcher.search(partial, limit=None)
+    order = [hit.docnum for hit in results]
+    rank = order.index(docnum) + 1 if docnum in order else None
+    score = float(results.score(order.index(docnum))) if rank else 0.0
+    context = searcher.context()
+    contributions = []
+    found_tokens: set[str] = set()
+    seen: set[tuple[str | None, str, str]] = set()
+    for leaf, token in compiled.leaves:
+        for term_query in list(leaf.leaves()) or [leaf]:
+            key = (token, term_query.field(), str(term_query))
+            if key in seen:
+                continue
+            seen.add(key)
+            term_score = _score_in_document(term_query, searcher, context, docnum)
+            if term_score is None:
+                continue
+            if token is not None:
+                found_tokens.add(token)
+            text = getattr(term_query, "text", None) or " ".join(getattr(term_query, "words", []))
+            contributions.append(
+                Contribution(
+                    field=term_query.field(),
+                    term=str(text) + ("*" if isinstance(term_query, wq.Prefix) else ""),
+                    score=term_score,
+                    token=token if token != text else None,
+                )
+            )
+    contributions.sort(key=lambda c: -c.score)
+    tokens = tuple(compiled.terms)
+    missing = tuple(t for t in dict.fromkeys(tokens) if t not in found_tokens)
+    return Explanation(
+        query=query,
+        path=path,
+        tokens=tokens,
+        match=match if rank else "none",
+        score=score,
+        rank=rank,
+        total=len(order),
+        contributions=tuple(contributions),
+        missing=missing,
+    )
+
+
+def _score_in_document(query: wq.Query, searcher: Any, context: Any, docnum: int) -> float | None:
+    matcher = query.matcher(searcher, context)
+    if not matcher.is_active():
+        return None
+    if matcher.id() < docnum:
+        matcher.skip_to(docnum)
+    if not matcher.is_active() or matcher.id() != docnum:
+        return None
+    return float(matcher.score())

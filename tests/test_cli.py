@@ -126,7 +126,7 @@ def test_zero_hits_exit_0(vault: Path) -> None:
 def test_help_names_every_command() -> None:
     result = run("--help")
     assert "index" in result.stdout and "query" in result.stdout
-    for command in ("index", "query"):
+    for command in ("index", "query", "explain"):
         assert run(command, "--help").exit_code == 0
 
 
@@ -142,3 +142,15 @@ def test_help_does_not_load_the_segmenter() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
     assert done.returncode == 0, done.stderr
+
+
+def test_explain_command(vault: Path) -> None:
+    run("index", str(vault))
+    result = run("explain", "好莱坞", "罢工", "--doc", SEED)
+    assert result.exit_code == 0
+    assert "tokens: 好莱坞 · 罢工" in result.stdout
+    assert "rank 1 of 3" in result.stdout and "title    好莱坞" in result.stdout
+    data = json.loads(run("explain", "好莱坞", "--doc", SEED, "--json").stdout)
+    assert data["rank"] >= 1 and data["contributions"][0]["score"] > 0
+    missing = run("explain", "好莱坞", "--doc", "nope.md")
+    assert missing.exit_code == 1 and "not in the index" in missing.stderr

@@ -181,3 +181,27 @@ def test_word_matches_rank_above_substring_matches(vault: Path, isolated_index: 
     ix.update(vault)
     ranked = [h.path for h in ix.search("工会") if h.path in {"word.md", "sub.md"}]
     assert ranked == ["word.md", "sub.md"]
+
+
+def test_explain_lists_tokens_fields_and_scores(indexed: Index) -> None:
+    explanation = indexed.explain("好莱坞 罢工 莱坞", SEED)
+    assert explanation.tokens == ("好莱坞", "罢工", "莱坞")
+    assert explanation.rank == 1 and explanation.match == "all" and explanation.total == 3
+    fields = {(c.field, c.term) for c in explanation.contributions}
+    assert {("title", "好莱坞"), ("summary", "罢工"), ("body", "罢工"), ("grams", "莱坞")} <= fields
+    assert ("title", "罢工") not in fields  # the title has no 罢工
+    assert abs(sum(c.score for c in explanation.contributions) - explanation.score) < 1e-6
+    assert explanation.missing == ()
+
+
+def test_explain_a_document_that_does_not_match(indexed: Index) -> None:
+    explanation = indexed.explain("好莱坞 罢工", "00-元语/Claude Code.md")
+    assert explanation.rank is None and explanation.match == "none"
+    assert explanation.missing == ("好莱坞", "罢工")
+
+
+def test_explain_unknown_document(indexed: Index) -> None:
+    from searchkit import DocumentError
+
+    with pytest.raises(DocumentError):
+        indexed.explain("好莱坞", "nope.md")
