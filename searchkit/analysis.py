@@ -41,6 +41,7 @@ _WORD_PART = re.compile(rf"{WORD_CHAR_CLASS}+")
 # Full-width ASCII forms and the ideographic space fold to ASCII (same length).
 _WIDTH_FOLD = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
 _WIDTH_FOLD[0x3000] = 0x20
+_WIDE = re.compile("[\uff01-\uff5e\u3000]")
 
 
 class Segmenter(Protocol):
@@ -131,7 +132,7 @@ def normalize(text: str) -> str:
     >>> normalize("ＡＰＩ與GPT")
     'api与gpt'
     """
-    folded = text.translate(_WIDTH_FOLD)
+    folded = text.translate(_WIDTH_FOLD) if _WIDE.search(text) else text
     lowered = folded.lower()
     if len(lowered) != len(folded):  # e.g. 'İ' lowers to two code points
         lowered = "".join(c.lower() if len(c.lower()) == 1 else c for c in folded)

@@ -34,7 +34,7 @@ from .errors import (
     IndexVersionError,
     SearchkitError,
 )
-from .search import Explanation, SearchResults, explain_document, run_search, weighting
+from .search import Explanation, SearchResults, explain_document, run_search
 
 INDEX_FORMAT = 1
 META_FILE = "searchkit.json"
@@ -227,6 +227,7 @@ class Index:
     def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
         self.path = Path(path) if path is not None else default_index_path()
         self._whoosh: Any = None
+        self._searcher: Any = None
 
     def __repr__(self) -> str:
         return f"Index({str(self.path)!r})"
@@ -300,7 +301,7 @@ class Index:
             raise SearchkitError(f"{root} is not a folder; give the folder of your Markdown files")
         scan = scan_vault(root)
         if rebuild or not self.exists:
-            self._whoosh = None
+            self.close()
             existing: dict[str, bytes] = {}
             writer = self._writer(create=True)
         else:
@@ -409,17 +410,44 @@ class Index:
         >>> results = Index("index").search("好莱坞 罢工", limit=10)
         >>> [hit.path for hit in results]
         """
-        with self._open().searcher(weighting=weighting()) as searcher:
-            return run_search(searcher, query, limit=limit)
+        return run_search(self._current_searcher(), query, limit=limit)
+
+    def _current_searcher(self) -> Any:
+        """An open searcher on the latest commit, kept between searches: opening one
+        reads the term index, which costs more than a typical query."""
+        if self._searcher is None:
+            self._searcher = self._open().searcher()
+        elif not self._searcher.up_to_date():
+            self._searcher = self._searcher.refresh()
+        return self._searcher
+
+    def close(self) -> None:
+        """Release the open files of the index (also done on exit from `with`)."""
+        if self._searcher is not None:
+            self._searcher.close()
+            self._searcher = None
+        self._whoosh = None
+
+    def __enter__(self) -> Index:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:  # noqa: BLE001 - never raise from a finaliser
+            pass
 
     def explain(self, query: str, path: str) -> Explanation:
         """Why the document at `path` (relative to the indexed folder) ranks where it
         does for `query`: its tokens, and the score of each term in each field."""
-        with self._open().searcher(weighting=weighting()) as searcher:
-            docnum = searcher.document_number(path=path)
-            if docnum is None:
-                raise DocumentError(path, "not in the index; give its path as `searchkit query` shows it")
-            return explain_document(searcher, query, docnum, path)
+        searcher = self._current_searcher()
+        docnum = searcher.document_number(path=path)
+        if docnum is None:
+            raise DocumentError(path, "not in the index; give its path as `searchkit query` shows it")
+        return explain_document(searcher, query, docnum, path)
 
     def documents(self) -> Iterator[str]:
         """Paths of every indexed document."""

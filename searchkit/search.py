@@ -1,42 +1,54 @@
-"""Query parsing, ranking and result objects.
+"""Running a query: which documents match, how they rank, and what a hit holds.
 
-Query language: words separated by spaces must all match; `"quoted text"` (also
-“…” and 「…」) is a phrase; `OR` between words; `-word` or `NOT word` excludes;
-parentheses group. A word without spaces that segments into several words
-(`好莱坞罢工`) means all of them, like `好莱坞 罢工`. When nothing matches every
-word, the documents matching most of them are returned (`match == "partial"`).
+Scoring is BM25F computed term at a time: for each query term and field, the
+postings are read block by block and the scores summed per document in a dict.
+Whoosh's own matcher tree does the same work through layers of Python objects per
+posting and is many times slower on the multi-field, multi-term queries we build.
+
+What a query means (see query.py for the syntax):
+- a word matches a document when it occurs as a word in the title, tags, summary or
+  body; a run of Han characters also matches where it occurs as a substring, even
+  when the text was cut into words differently (via the bigram field);
+- a query word that segments into several words (`好莱坞罢工`) needs all of them;
+- when no document matches everything, the documents matching some of the words
+  are returned, those matching more of them first (`match == "partial"`).
 """
 
 from __future__ import annotations
 
+import heapq
+import math
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from whoosh import query as wq
-from whoosh import scoring
+from whoosh.reading import TermNotFound
 
-from .analysis import is_han, query_tokens, substring_grams
+from .analysis import is_han, iter_tokens, substring_grams
 from .errors import QueryError
 from .highlight import make_snippet
+from .query import All, Any_, Node, Not, Phrase, Word, parse_query
 
-# Query-time weights per field: title, tags and summary count more than body.
-FIELD_WEIGHTS: dict[str, float] = {"title": 3.0, "tags": 2.5, "summary": 1.5, "body": 1.0}
-BM25_K1 = 1.2
-BM25_B = 0.75
-# A Han word found only as a substring (cut differently in the text, or part of a
-# longer word) scores with this weight on the bigram field; word matches rank above.
-SUBSTRING_WEIGHT = 0.5
+# Weight of each text field in the BM25F sum.
+FIELD_WEIGHTS: dict[str, float] = {"title": 1.0, "tags": 1.0, "summary": 1.0, "body": 1.0}
 GRAMS_FIELD = "grams"
-# Coordination bonus for partial matches: documents with more of the words rank higher.
-PARTIAL_COORD_SCALE = 0.9
-# In a partial match, a word found in more than this share of documents (的, 是, AI in
-# an AI vault) adds to the score but cannot make a document match on its own.
+BM25_K1 = 0.9
+BM25_B = 0.4
+# A Han string found only as a substring (cut differently in the text, or part of a
+# longer word) scores with this weight; word matches rank above.
+SUBSTRING_WEIGHT = 0.5
+# Neighbouring query words whose junction bigram occurs in the document are likely
+# side by side there too, as in the query.
+ADJACENCY_WEIGHT = 1.0
+# Partial matches: a word found in more than this share of documents (的, 是) adds to
+# the score but cannot make a document match on its own ...
 PARTIAL_COMMON_SHARE = 0.5
+# ... and the score is scaled by (share of the other words matched) ** this power.
+PARTIAL_COORD_POWER = 0.0
 
-_QUOTES = {'"': '"”', "“": "”\"", "”": "”\"", "「": "」", "『": "』"}
-_SPECIAL = set(_QUOTES) | {"(", ")"}
+Scores = dict[int, float]
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,313 +107,6 @@ class SearchResults:
         }
 
 
-# ---- parsing -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Word:
-    text: str
-
-
-@dataclass(frozen=True, slots=True)
-class Phrase:
-    text: str
-
-
-@dataclass(frozen=True, slots=True)
-class Not:
-    operand: Node
-
-
-@dataclass(frozen=True, slots=True)
-class All:
-    items: tuple[Node, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Any_:
-    items: tuple[Node, ...]
-
-
-Node = Word | Phrase | Not | All | Any_
-
-
-@dataclass(frozen=True, slots=True)
-class _Lexeme:
-    kind: str  # word, phrase, (, ), OR, AND, NOT, -
-    text: str
-    position: int
-
-
-def _lex(query: str) -> list[_Lexeme]:
-    lexemes = []
-    i, n = 0, len(query)
-    while i < n:
-        char = query[i]
-        if char.isspace():
-            i += 1
-        elif char in _QUOTES:
-            close = min(
-                (query.find(c, i + 1) for c in _QUOTES[char] if query.find(c, i + 1) != -1),
-                default=-1,
-            )
-            if close == -1:
-                raise QueryError(query, "unclosed quote; close it or remove it", i)
-            lexemes.append(_Lexeme("phrase", query[i + 1 : close], i))
-            i = close + 1
-        elif char in "()":
-            lexemes.append(_Lexeme(char, char, i))
-            i += 1
-        elif char == "-" and i + 1 < n and not query[i + 1].isspace() and query[i + 1] != "-":
-            lexemes.append(_Lexeme("-", char, i))
-            i += 1
-        else:
-            start = i
-            while i < n and not query[i].isspace() and query[i] not in _SPECIAL:
-                i += 1
-            text = query[start:i]
-            kind = text if text in ("OR", "AND", "NOT") else "word"
-            lexemes.append(_Lexeme(kind, text, start))
-    return lexemes
-
-
-class _Parser:
-    def __init__(self, query: str) -> None:
-        self.query = query
-        self.lexemes = _lex(query)
-        self.index = 0
-
-    def parse(self) -> Node:
-        if not self.lexemes:
-            raise QueryError(self.query, "the query is empty; type some words to search for")
-        node = self._any()
-        if self.index < len(self.lexemes):
-            extra = self.lexemes[self.index]
-            raise QueryError(self.query, "unmatched closing parenthesis", extra.position)
-        return node
-
-    def _peek(self) -> _Lexeme | None:
-        return self.lexemes[self.index] if self.index < len(self.lexemes) else None
-
-    def _any(self) -> Node:
-        items = [self._all()]
-        while (lexeme := self._peek()) is not None and lexeme.kind == "OR":
-            self.index += 1
-            following = self._peek()
-            if following is None or following.kind in (")", "OR"):
-                raise QueryError(self.query, "OR needs a word after it", lexeme.position)
-            items.append(self._all())
-        return items[0] if len(items) == 1 else Any_(tuple(items))
-
-    def _all(self) -> Node:
-        items: list[Node] = []
-        while (lexeme := self._peek()) is not None and lexeme.kind not in (")", "OR"):
-            if lexeme.kind == "AND":
-                self.index += 1
-                if not items or self._peek() is None or self._peek().kind in (")", "OR"):  # type: ignore[union-attr]
-                    raise QueryError(self.query, "AND needs a word on both sides", lexeme.position)
-                continue
-            items.append(self._unary())
-        if not items:
-            lexeme = self._peek()
-            if lexeme is not None and lexeme.kind == "OR":
-                raise QueryError(self.query, "OR needs a word before it", lexeme.position)
-            position = lexeme.position if lexeme else len(self.query)
-            raise QueryError(self.query, "expected a word here", position)
-        return items[0] if len(items) == 1 else All(tuple(items))
-
-    def _unary(self) -> Node:
-        lexeme = self._peek()
-        assert lexeme is not None
-        if lexeme.kind in ("NOT", "-"):
-            self.index += 1
-            following = self._peek()
-            if following is None or following.kind in (")", "OR", "AND"):
-                raise QueryError(
-                    self.query, f"{lexeme.text} needs a word after it", lexeme.position
-                )
-            return Not(self._unary())
-        if lexeme.kind == "(":
-            self.index += 1
-            if (following := self._peek()) is not None and following.kind == ")":
-                raise QueryError(self.query, "empty parentheses", lexeme.position)
-            node = self._any()
-            closing = self._peek()
-            if closing is None or closing.kind != ")":
-                raise QueryError(self.query, "unclosed parenthesis; add ')'", lexeme.position)
-            self.index += 1
-            return node
-        self.index += 1
-        if lexeme.kind == "phrase":
-            return Phrase(lexeme.text)
-        return Word(lexeme.text)
-
-
-def parse_query(query: str) -> Node:
-    """Parse the query language into a tree of Word, Phrase, Not, All and Any_."""
-    return _Parser(query).parse()
-
-
-# ---- compiling to Whoosh ------------------------------------------------------------
-
-
-@dataclass
-class CompiledQuery:
-    """A parsed query as Whoosh queries: the strict one, and the parts of the
-    partial fallback (positive units with their token, and the excluded ones)."""
-
-    strict: wq.Query
-    leaves: list[tuple[wq.Query, str | None]]
-    negatives: list[wq.Query]
-    terms: list[str]
-
-    def partial(self, searcher: Any) -> wq.Query | None:
-        """Documents matching some of the units, more of them ranking higher."""
-        if len(self.leaves) < 2:
-            return None
-        limit = PARTIAL_COMMON_SHARE * max(searcher.doc_count(), 1)
-        required, optional = [], []
-        for leaf, token in self.leaves:
-            common = token is not None and max(
-                searcher.doc_frequency(name, token) for name in FIELD_WEIGHTS
-            ) > limit
-            (optional if common else required).append(leaf)
-        if not required:
-            return None
-        query: wq.Query = wq.Or(required, scale=PARTIAL_COORD_SCALE)
-        if optional:
-            query = wq.AndMaybe(query, wq.Or(optional))
-        if self.negatives:
-            query = wq.AndNot(query, wq.Or(self.negatives))
-        return query
-
-
-def _term_query(token: str) -> wq.Query:
-    words = [wq.Term(name, token, boost=weight) for name, weight in FIELD_WEIGHTS.items()]
-    if is_han(token):
-        words.append(_substring_query(token))
-    return wq.Or(words)
-
-
-def _substring_query(token: str) -> wq.Query:
-    if len(token) == 1:
-        # every bigram starting with the character, and the character at a run's end
-        return wq.Prefix(GRAMS_FIELD, token, boost=SUBSTRING_WEIGHT)
-    grams = [wq.Term(GRAMS_FIELD, gram, boost=SUBSTRING_WEIGHT) for gram in substring_grams(token)]
-    return grams[0] if len(grams) == 1 else wq.And(grams)
-
-
-def _phrase_query(tokens: list[str]) -> wq.Query:
-    if len(tokens) == 1:
-        return _term_query(tokens[0])
-    return wq.Or(
-        [wq.Phrase(name, tokens, boost=weight) for name, weight in FIELD_WEIGHTS.items()]
-    )
-
-
-class _Compiler:
-    def __init__(self, query: str) -> None:
-        self.query = query
-        self.terms: list[str] = []
-        # positive units for the partial fallback, with their token (None for a phrase)
-        self.leaves: list[tuple[wq.Query, str | None]] = []
-        self.negatives: list[wq.Query] = []
-
-    def compile(self, node: Node, negated: bool = False) -> wq.Query | None:
-        if isinstance(node, Word | Phrase):
-            tokens = query_tokens(node.text)
-            if not tokens:
-                return None
-            if isinstance(node, Phrase):
-                compiled = _phrase_query(tokens)
-                if not negated:
-                    self.leaves.append((compiled, None))
-            else:
-                units = [_term_query(token) for token in tokens]
-                if not negated:
-                    self.leaves.extend(zip(units, tokens, strict=True))
-                compiled = units[0] if len(units) == 1 else wq.And(units)
-            if not negated:
-                self.terms.extend(tokens)
-            return compiled
-        if isinstance(node, Not):
-            inner = self.compile(node.operand, negated=not negated)
-            return None if inner is None else wq.Not(inner)
-        children = [self.compile(item, negated) for item in node.items]
-        present = [child for child in children if child is not None]
-        if not present:
-            return None
-        if isinstance(node, Any_):
-            return present[0] if len(present) == 1 else wq.Or(present)
-        positives = [c for c in present if not isinstance(c, wq.Not)]
-        excluded = [c.query for c in present if isinstance(c, wq.Not)]
-        if not positives:
-            raise QueryError(
-                self.query, "only excluded words; add a word to search for", None
-            )
-        if not negated:
-            self.negatives.extend(excluded)
-        combined = positives[0] if len(positives) == 1 else wq.And(positives)
-        if excluded:
-            combined = wq.AndNot(combined, excluded[0] if len(excluded) == 1 else wq.Or(excluded))
-        return combined
-
-
-def compile_query(query: str) -> CompiledQuery:
-    """Parse `query` and build the Whoosh queries that run it. Raises QueryError."""
-    tree = parse_query(query)
-    compiler = _Compiler(query)
-    strict = compiler.compile(tree)
-    if strict is None:
-        raise QueryError(query, "nothing searchable in it (only punctuation or symbols)")
-    if isinstance(strict, wq.Not):
-        raise QueryError(query, "only excluded words; add a word to search for")
-    return CompiledQuery(strict, compiler.leaves, compiler.negatives, compiler.terms)
-
-
-def weighting() -> scoring.WeightingModel:
-    return scoring.BM25F(B=BM25_B, K1=BM25_K1)
-
-
-def run_search(searcher: Any, query: str, *, limit: int = 10) -> SearchResults:
-    """Run `query` on an open Whoosh searcher and copy the hits out of it."""
-    if limit < 1:
-        raise QueryError(query, "limit must be at least 1")
-    compiled = compile_query(query)
-    match = "all"
-    results = searcher.search(compiled.strict, limit=limit)
-    if results.is_empty() and (partial := compiled.partial(searcher)) is not None:
-        results = searcher.search(partial, limit=limit)
-        match = "partial"
-    total = len(results)
-    if total == 0:
-        match = "all"
-    hits = tuple(_make_hit(result, compiled.terms) for result in results)
-    return SearchResults(query=query, total=total, match=match, hits=hits)
-
-
-def _make_hit(result: Any, terms: list[str]) -> Hit:
-    stored = result.fields()
-    meta = stored.get("meta") or {}
-    body = zlib.decompress(stored["body_z"]).decode("utf-8") if stored.get("body_z") else ""
-    summary = stored.get("summary") or ""
-    text = f"{summary}\n{body}" if summary else body
-    return Hit(
-        path=stored["path"],
-        title=stored.get("title") or stored["path"],
-        score=float(result.score or 0.0),
-        date=meta.get("date"),
-        tags=tuple(meta.get("tags") or ()),
-        snippet=make_snippet(text, terms),
-        author=meta.get("author"),
-        source=meta.get("source"),
-        url=meta.get("url"),
-    )
-
-
-# ---- explain ------------------------------------------------------------------------
-
-
 @dataclass(frozen=True, slots=True)
 class Contribution:
     """One query term matched in one field of the document, with its score."""
@@ -443,63 +148,429 @@ class Explanation:
         }
 
 
-def explain_document(searcher: Any, query: str, docnum: int, path: str) -> Explanation:
-    """Score `query` against one document, term by term and field by field."""
-    compiled = compile_query(query)
-    match, ranked = "all", compiled.strict
-    results = searcher.search(compiled.strict, limit=None)
-    if results.is_empty() and (partial := compiled.partial(searcher)) is not None:
-        match, ranked = "partial", partial
-        results = searcher.search(partial, limit=None)
-    order = [hit.docnum for hit in results]
-    rank = order.index(docnum) + 1 if docnum in order else None
-    score = float(results.score(order.index(docnum))) if rank else 0.0
-    context = searcher.context()
-    contributions = []
-    found_tokens: set[str] = set()
-    seen: set[tuple[str | None, str, str]] = set()
-    for leaf, token in compiled.leaves:
-        for term_query in list(leaf.leaves()) or [leaf]:
-            key = (token, term_query.field(), str(term_query))
-            if key in seen:
-                continue
-            seen.add(key)
-            term_score = _score_in_document(term_query, searcher, context, docnum)
-            if term_score is None:
-                continue
-            if token is not None:
-                found_tokens.add(token)
-            text = getattr(term_query, "text", None) or " ".join(getattr(term_query, "words", []))
-            contributions.append(
-                Contribution(
-                    field=term_query.field(),
-                    term=str(text) + ("*" if isinstance(term_query, wq.Prefix) else ""),
-                    score=term_score,
-                    token=token if token != text else None,
-                )
+# ---- scoring -------------------------------------------------------------------------
+
+
+def _add(target: Scores, source: Scores, weight: float = 1.0) -> None:
+    for docnum, score in source.items():
+        target[docnum] = target.get(docnum, 0.0) + score * weight
+
+
+def _union(parts: Iterable[Scores]) -> Scores:
+    total: Scores = {}
+    for part in parts:
+        _add(total, part)
+    return total
+
+
+def _intersection(parts: list[Scores]) -> Scores:
+    if not parts:
+        return {}
+    smallest = min(parts, key=len)
+    common = set(smallest).intersection(*parts)
+    return {docnum: sum(part[docnum] for part in parts) for docnum in common}
+
+
+class Ranker:
+    """BM25F scores of terms, phrases and substrings on one open searcher.
+
+    Postings are read once per (field, term) and kept for the ranker's life.
+    """
+
+    def __init__(self, searcher: Any) -> None:
+        self.searcher = searcher
+        self.doc_count = max(searcher.doc_count_all(), 1)
+        self.live_count = max(searcher.doc_count(), 1)
+        self._deleted: set[int] | None = None
+        if searcher.reader().has_deletions():
+            self._deleted = set(range(searcher.doc_count_all())) - set(
+                searcher.reader().all_doc_ids()
             )
-    contributions.sort(key=lambda c: -c.score)
-    tokens = tuple(compiled.terms)
-    missing = tuple(t for t in dict.fromkeys(tokens) if t not in found_tokens)
-    return Explanation(
-        query=query,
-        path=path,
-        tokens=tokens,
-        match=match if rank else "none",
+        self._term_scores: dict[tuple[str, str], Scores] = {}
+        # field lengths are read one posting at a time: keep them with the searcher,
+        # so that later searches on it reuse them
+        if not hasattr(searcher, "_searchkit_lengths"):
+            searcher._searchkit_lengths = {}
+        self._lengths: dict[str, dict[int, int]] = searcher._searchkit_lengths
+        self._average_length: dict[str, float] = {}
+
+    # -- raw postings and BM25 --
+
+    def postings(self, fieldname: str, text: str) -> Iterator[tuple[int, float]]:
+        """(docnum, term frequency) of every live document containing the term."""
+        for subsearcher, offset in self.searcher.leaf_searchers():
+            try:
+                matcher = subsearcher.reader().postings(fieldname, text)
+            except TermNotFound:
+                continue
+            for docnum, weight in _matcher_items(matcher):
+                docnum += offset
+                if self._deleted is None or docnum not in self._deleted:
+                    yield docnum, weight
+
+    def document_frequency(self, fieldname: str, text: str) -> int:
+        return int(self.searcher.doc_frequency(fieldname, text))
+
+    def term(self, fieldname: str, text: str) -> Scores:
+        """BM25 of a term in one field, per document (unweighted)."""
+        key = (fieldname, text)
+        cached = self._term_scores.get(key)
+        if cached is not None:
+            return cached
+        frequency = self.document_frequency(fieldname, text)
+        scores: Scores = {}
+        if frequency:
+            idf = math.log(self.doc_count / (frequency + 1)) + 1
+            average = self._average(fieldname)
+            lengths = self._field_lengths(fieldname)
+            length_of = self.searcher.doc_field_length
+            norm_base = BM25_K1 * (1 - BM25_B)
+            norm_scale = BM25_K1 * BM25_B / average
+            for docnum, tf in self.postings(fieldname, text):
+                length = lengths.get(docnum)
+                if length is None:
+                    length = lengths[docnum] = length_of(docnum, fieldname, 1)
+                scores[docnum] = idf * tf * (BM25_K1 + 1) / (tf + norm_base + norm_scale * length)
+        self._term_scores[key] = scores
+        return scores
+
+    def _average(self, fieldname: str) -> float:
+        if fieldname not in self._average_length:
+            self._average_length[fieldname] = self.searcher.avg_field_length(fieldname) or 1.0
+        return self._average_length[fieldname]
+
+    def _field_lengths(self, fieldname: str) -> dict[int, int]:
+        return self._lengths.setdefault(fieldname, {})
+
+    # -- query units --
+
+    def word(self, token: str) -> Scores:
+        """A token as a word in any text field, weighted per field."""
+        total: Scores = {}
+        for fieldname, weight in FIELD_WEIGHTS.items():
+            _add(total, self.term(fieldname, token), weight)
+        return total
+
+    def substring(self, text: str) -> Scores:
+        """Documents where the normalised Han string occurs (approximately: all of its
+        bigrams occur), scored by the bigrams' BM25, weighted down."""
+        if len(text) == 1:
+            return self._character(text)
+        parts = [self.term(GRAMS_FIELD, gram) for gram in substring_grams(text)]
+        matched = _intersection(parts)
+        scale = SUBSTRING_WEIGHT
+        return {docnum: score * scale for docnum, score in matched.items()}
+
+    def _character(self, char: str) -> Scores:
+        total: Scores = {}
+        reader = self.searcher.reader()
+        for gram in reader.expand_prefix(GRAMS_FIELD, char):
+            gram_text = gram.decode("utf-8") if isinstance(gram, bytes) else gram
+            for docnum in self.term(GRAMS_FIELD, gram_text):
+                total[docnum] = SUBSTRING_WEIGHT
+        return total
+
+    def token(self, token: str, *, alone: bool) -> Scores:
+        """A query token: as a word, and (Han, two or more characters, or typed alone)
+        as a substring."""
+        scores = self.word(token)
+        if is_han(token) and (len(token) > 1 or alone):
+            scores = _union([scores, self.substring(token)])
+        return scores
+
+    def phrase(self, tokens: list[str]) -> Scores:
+        if len(tokens) == 1:
+            return self.token(tokens[0], alone=True)
+        matched: set[int] = set()
+        for fieldname in FIELD_WEIGHTS:
+            query = wq.Phrase(fieldname, tokens)
+            matcher = query.matcher(self.searcher, self.searcher.boolean_context())
+            while matcher.is_active():
+                docnum = matcher.id()
+                if self._deleted is None or docnum not in self._deleted:
+                    matched.add(docnum)
+                matcher.next()
+        words = _union(self.word(token) for token in tokens)
+        return {docnum: words.get(docnum, 0.0) for docnum in matched}
+
+    def adjacency(self, left: str, right: str) -> Scores:
+        scores = self.term(GRAMS_FIELD, left[-1] + right[0])
+        return {docnum: score * ADJACENCY_WEIGHT for docnum, score in scores.items()}
+
+    def all_documents(self) -> Scores:
+        return dict.fromkeys(self.searcher.reader().all_doc_ids(), 0.0)
+
+    def is_common(self, token: str) -> bool:
+        limit = PARTIAL_COMMON_SHARE * self.live_count
+        return any(self.document_frequency(name, token) > limit for name in FIELD_WEIGHTS)
+
+
+def _matcher_items(matcher: Any) -> Iterator[tuple[int, float]]:
+    """(docnum, weight) pairs of a Whoosh leaf matcher, a block at a time where the
+    codec allows (W3LeafMatcher), else one posting at a time."""
+    if hasattr(matcher, "_read_ids") and hasattr(matcher, "_next_block"):
+        while matcher.is_active():
+            if matcher._ids is None:
+                matcher._read_ids()
+            if matcher._weights is None:
+                matcher._read_weights()
+            yield from zip(matcher._ids, matcher._weights, strict=False)
+            matcher._next_block()
+        return
+    while matcher.is_active():
+        yield matcher.id(), matcher.weight()
+        matcher.next()
+
+
+# ---- compiling the query tree ---------------------------------------------------------
+
+
+@dataclass
+class _Group:
+    """Consecutive tokens of one query word: a Han run (several tokens, one string)
+    or a single Latin/digit token."""
+
+    tokens: list[str]
+    run: str | None  # the normalised Han run, when the tokens are one
+
+
+def _groups(text: str) -> list[_Group]:
+    groups: list[_Group] = []
+    previous_end = -1
+    for token, _, start, end in iter_tokens(text, query=True):
+        last = groups[-1] if groups else None
+        if is_han(token) and last is not None and last.run is not None and start == previous_end:
+            last.tokens.append(token)
+            last.run += token
+        else:
+            groups.append(_Group([token], token if is_han(token) else None))
+        previous_end = end
+    return groups
+
+
+@dataclass
+class Plan:
+    """What a parsed query asks for, ready to run on a Ranker."""
+
+    query: str
+    tree: Node
+    terms: list[str] = field(default_factory=list)  # positive tokens, for highlighting
+    leaves: list[tuple[str | None, list[str]]] = field(default_factory=list)
+    adjacent: list[tuple[str, str]] = field(default_factory=list)
+    runs: list[str] = field(default_factory=list)  # Han runs of several tokens
+    alone: set[str] = field(default_factory=set)  # tokens typed as a word of their own
+
+    def strict(self, ranker: Ranker) -> Scores:
+        scores = self._evaluate(ranker, self.tree)
+        self._add_adjacency(ranker, scores)
+        return scores
+
+    def partial(self, ranker: Ranker) -> Scores:
+        """Documents matching some of the positive units, more of them ranking higher."""
+        if len(self.leaves) < 2:
+            return {}
+        required: list[Scores] = []
+        optional: list[Scores] = []
+        for token, tokens in self.leaves:
+            if token is not None:
+                scores = ranker.token(token, alone=False)
+                (optional if ranker.is_common(token) else required).append(scores)
+            else:
+                required.append(ranker.phrase(tokens))
+        if not required:
+            return {}
+        matched: dict[int, int] = {}
+        total: Scores = {}
+        for scores in required:
+            _add(total, scores)
+            for docnum in scores:
+                matched[docnum] = matched.get(docnum, 0) + 1
+        for scores in optional:
+            for docnum, score in scores.items():
+                if docnum in total:
+                    total[docnum] += score
+        for excluded in self._negatives(ranker, self.tree):
+            for docnum in excluded:
+                total.pop(docnum, None)
+        self._add_adjacency(ranker, total)
+        count = len(required)
+        return {
+            docnum: score * (matched[docnum] / count) ** PARTIAL_COORD_POWER
+            for docnum, score in total.items()
+        }
+
+    def _add_adjacency(self, ranker: Ranker, scores: Scores) -> None:
+        for left, right in self.adjacent:
+            for docnum, bonus in ranker.adjacency(left, right).items():
+                if docnum in scores:
+                    scores[docnum] += bonus
+
+    def _evaluate(self, ranker: Ranker, node: Node) -> Scores:
+        if isinstance(node, Word):
+            parts = []
+            for group in _groups(node.text):
+                if group.run is not None and len(group.tokens) > 1:
+                    words = _intersection([ranker.token(t, alone=False) for t in group.tokens])
+                    parts.append(_union([words, ranker.substring(group.run)]))
+                else:
+                    parts.append(ranker.token(group.tokens[0], alone=True))
+            return _intersection(parts)
+        if isinstance(node, Phrase):
+            return ranker.phrase([t for t, _, _, _ in iter_tokens(node.text, query=True)])
+        if isinstance(node, Not):
+            everything = ranker.all_documents()
+            for docnum in self._evaluate(ranker, node.operand):
+                everything.pop(docnum, None)
+            return everything
+        if isinstance(node, Any_):
+            return _union(self._evaluate(ranker, item) for item in node.items)
+        positives = [self._evaluate(ranker, item) for item in node.items if not isinstance(item, Not)]
+        result = _intersection(positives)
+        for item in node.items:
+            if isinstance(item, Not):
+                for docnum in self._evaluate(ranker, item.operand):
+                    result.pop(docnum, None)
+        return result
+
+    def _negatives(self, ranker: Ranker, node: Node) -> list[Scores]:
+        if isinstance(node, All):
+            return [self._evaluate(ranker, item.operand) for item in node.items if isinstance(item, Not)]
+        return []
+
+
+def plan_query(query: str) -> Plan:
+    """Parse `query` and check that it asks for something. Raises QueryError."""
+    tree = _prune(parse_query(query), query)
+    if tree is None:
+        raise QueryError(query, "nothing searchable in it (only punctuation or symbols)")
+    if isinstance(tree, Not):
+        raise QueryError(query, "only excluded words; add a word to search for")
+    plan = Plan(query, tree)
+    _collect(plan, tree, negated=False)
+    return plan
+
+
+def _prune(node: Node, query: str) -> Node | None:
+    """Drop words that have no searchable token (punctuation); check that every AND
+    group has something to look for."""
+    if isinstance(node, Word | Phrase):
+        return node if any(True for _ in iter_tokens(node.text, query=True)) else None
+    if isinstance(node, Not):
+        inner = _prune(node.operand, query)
+        return None if inner is None else Not(inner)
+    items = tuple(item for item in (_prune(i, query) for i in node.items) if item is not None)
+    if not items:
+        return None
+    if isinstance(node, All) and all(isinstance(item, Not) for item in items):
+        raise QueryError(query, "only excluded words; add a word to search for")
+    if len(items) == 1:
+        return items[0]
+    return type(node)(items)
+
+
+def _collect(plan: Plan, node: Node, negated: bool) -> None:
+    if isinstance(node, Not):
+        _collect(plan, node.operand, not negated)
+    elif isinstance(node, All | Any_):
+        for item in node.items:
+            _collect(plan, item, negated)
+    elif not negated:
+        tokens = [t for t, _, _, _ in iter_tokens(node.text, query=True)]
+        plan.terms.extend(tokens)
+        if isinstance(node, Phrase):
+            plan.leaves.append((None, tokens))
+            return
+        plan.leaves.extend((token, [token]) for token in tokens)
+        for group in _groups(node.text):
+            plan.adjacent.extend(zip(group.tokens, group.tokens[1:], strict=False))
+            if len(group.tokens) > 1 and group.run is not None:
+                plan.runs.append(group.run)
+            else:
+                plan.alone.add(group.tokens[0])
+
+
+# ---- running a search -----------------------------------------------------------------
+
+
+def run_search(searcher: Any, query: str, *, limit: int = 10, ranker: Ranker | None = None) -> SearchResults:
+    """Run `query` on an open Whoosh searcher and copy the hits out of it."""
+    if limit < 1:
+        raise QueryError(query, "limit must be at least 1")
+    plan = plan_query(query)
+    ranker = ranker or Ranker(searcher)
+    match = "all"
+    scores = plan.strict(ranker)
+    if not scores:
+        scores = plan.partial(ranker)
+        match = "partial" if scores else "all"
+    best = heapq.nlargest(limit, scores.items(), key=lambda item: (item[1], -item[0]))
+    hits = tuple(_make_hit(searcher, docnum, score, plan.terms) for docnum, score in best)
+    return SearchResults(query=query, total=len(scores), match=match, hits=hits)
+
+
+def _make_hit(searcher: Any, docnum: int, score: float, terms: list[str]) -> Hit:
+    stored = searcher.stored_fields(docnum)
+    meta = stored.get("meta") or {}
+    body = zlib.decompress(stored["body_z"]).decode("utf-8") if stored.get("body_z") else ""
+    summary = stored.get("summary") or ""
+    text = f"{summary}\n{body}" if summary else body
+    return Hit(
+        path=stored["path"],
+        title=stored.get("title") or stored["path"],
         score=score,
-        rank=rank,
-        total=len(order),
-        contributions=tuple(contributions),
-        missing=missing,
+        date=meta.get("date"),
+        tags=tuple(meta.get("tags") or ()),
+        snippet=make_snippet(text, terms),
+        author=meta.get("author"),
+        source=meta.get("source"),
+        url=meta.get("url"),
     )
 
 
-def _score_in_document(query: wq.Query, searcher: Any, context: Any, docnum: int) -> float | None:
-    matcher = query.matcher(searcher, context)
-    if not matcher.is_active():
-        return None
-    if matcher.id() < docnum:
-        matcher.skip_to(docnum)
-    if not matcher.is_active() or matcher.id() != docnum:
-        return None
-    return float(matcher.score())
+# ---- explain ----------------------------------------------------------------------------
+
+
+def explain_document(searcher: Any, query: str, docnum: int, path: str) -> Explanation:
+    """Score `query` against one document, term by term and field by field."""
+    plan = plan_query(query)
+    ranker = Ranker(searcher)
+    match, scores = "all", plan.strict(ranker)
+    if not scores:
+        match, scores = "partial", plan.partial(ranker)
+    ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
+    order = [d for d, _ in ranked]
+    rank = order.index(docnum) + 1 if docnum in scores else None
+    contributions: list[Contribution] = []
+    found: set[str] = set()
+
+    def record(fieldname: str, term: str, value: float, token: str | None) -> None:
+        if value:
+            contributions.append(Contribution(fieldname, term, value, token))
+
+    for token in dict.fromkeys(plan.terms):
+        for fieldname, weight in FIELD_WEIGHTS.items():
+            score = ranker.term(fieldname, token).get(docnum)
+            if score:
+                found.add(token)
+                record(fieldname, token, score * weight, None)
+        if is_han(token) and (len(token) > 1 or token in plan.alone):
+            score = ranker.substring(token).get(docnum)
+            if score:
+                found.add(token)
+                record(GRAMS_FIELD, token, score, "substring")
+    for run in dict.fromkeys(plan.runs):
+        record(GRAMS_FIELD, run, ranker.substring(run).get(docnum, 0.0), "substring")
+    for left, right in plan.adjacent:
+        record(GRAMS_FIELD, left[-1] + right[0], ranker.adjacency(left, right).get(docnum, 0.0), f"{left}+{right}")
+    contributions.sort(key=lambda c: -c.score)
+    return Explanation(
+        query=query,
+        path=path,
+        tokens=tuple(plan.terms),
+        match=match if rank else "none",
+        score=scores.get(docnum, 0.0),
+        rank=rank,
+        total=len(scores),
+        contributions=tuple(contributions),
+        missing=tuple(t for t in dict.fromkeys(plan.terms) if t not in found),
+    )

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from searchkit import Index, QueryError
-from searchkit.search import parse_query
+from searchkit.query import parse_query
 
 from .conftest import SEED, write
 
@@ -143,7 +143,7 @@ def test_malformed_queries_explain_themselves(indexed: Index, query: str, hint: 
 
 
 def test_parser_tree() -> None:
-    from searchkit.search import All, Any_, Not, Phrase, Word
+    from searchkit.query import All, Any_, Not, Phrase, Word
 
     assert parse_query('a "b c" OR -d') == Any_(
         (All((Word("a"), Phrase("b c"))), Not(Word("d")))

@@ -1,0 +1,159 @@
+"""The query language: words, "phrases", OR, -word/NOT, parentheses.
+
+Words separated by spaces must all match; `"quoted text"` (also “…” and 「…」) is a
+phrase; `OR` between words; `-word` or `NOT word` excludes; parentheses group.
+`parse_query` turns a query into a small tree; `search.py` decides what it means.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .errors import QueryError
+
+_QUOTES = {'"': '"”', "“": "”\"", "”": "”\"", "「": "」", "『": "』"}
+_SPECIAL = set(_QUOTES) | {"(", ")"}
+
+
+@dataclass(frozen=True, slots=True)
+class Word:
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Phrase:
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Not:
+    operand: Node
+
+
+@dataclass(frozen=True, slots=True)
+class All:
+    items: tuple[Node, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Any_:
+    items: tuple[Node, ...]
+
+
+Node = Word | Phrase | Not | All | Any_
+
+
+@dataclass(frozen=True, slots=True)
+class _Lexeme:
+    kind: str  # word, phrase, (, ), OR, AND, NOT, -
+    text: str
+    position: int
+
+
+def _lex(query: str) -> list[_Lexeme]:
+    lexemes = []
+    i, n = 0, len(query)
+    while i < n:
+        char = query[i]
+        if char.isspace():
+            i += 1
+        elif char in _QUOTES:
+            close = min(
+                (query.find(c, i + 1) for c in _QUOTES[char] if query.find(c, i + 1) != -1),
+                default=-1,
+            )
+            if close == -1:
+                raise QueryError(query, "unclosed quote; close it or remove it", i)
+            lexemes.append(_Lexeme("phrase", query[i + 1 : close], i))
+            i = close + 1
+        elif char in "()":
+            lexemes.append(_Lexeme(char, char, i))
+            i += 1
+        elif char == "-" and i + 1 < n and not query[i + 1].isspace() and query[i + 1] != "-":
+            lexemes.append(_Lexeme("-", char, i))
+            i += 1
+        else:
+            start = i
+            while i < n and not query[i].isspace() and query[i] not in _SPECIAL:
+                i += 1
+            text = query[start:i]
+            kind = text if text in ("OR", "AND", "NOT") else "word"
+            lexemes.append(_Lexeme(kind, text, start))
+    return lexemes
+
+
+class _Parser:
+    def __init__(self, query: str) -> None:
+        self.query = query
+        self.lexemes = _lex(query)
+        self.index = 0
+
+    def parse(self) -> Node:
+        if not self.lexemes:
+            raise QueryError(self.query, "the query is empty; type some words to search for")
+        node = self._any()
+        if self.index < len(self.lexemes):
+            extra = self.lexemes[self.index]
+            raise QueryError(self.query, "unmatched closing parenthesis", extra.position)
+        return node
+
+    def _peek(self) -> _Lexeme | None:
+        return self.lexemes[self.index] if self.index < len(self.lexemes) else None
+
+    def _any(self) -> Node:
+        items = [self._all()]
+        while (lexeme := self._peek()) is not None and lexeme.kind == "OR":
+            self.index += 1
+            following = self._peek()
+            if following is None or following.kind in (")", "OR"):
+                raise QueryError(self.query, "OR needs a word after it", lexeme.position)
+            items.append(self._all())
+        return items[0] if len(items) == 1 else Any_(tuple(items))
+
+    def _all(self) -> Node:
+        items: list[Node] = []
+        while (lexeme := self._peek()) is not None and lexeme.kind not in (")", "OR"):
+            if lexeme.kind == "AND":
+                self.index += 1
+                if not items or self._peek() is None or self._peek().kind in (")", "OR"):  # type: ignore[union-attr]
+                    raise QueryError(self.query, "AND needs a word on both sides", lexeme.position)
+                continue
+            items.append(self._unary())
+        if not items:
+            lexeme = self._peek()
+            if lexeme is not None and lexeme.kind == "OR":
+                raise QueryError(self.query, "OR needs a word before it", lexeme.position)
+            position = lexeme.position if lexeme else len(self.query)
+            raise QueryError(self.query, "expected a word here", position)
+        return items[0] if len(items) == 1 else All(tuple(items))
+
+    def _unary(self) -> Node:
+        lexeme = self._peek()
+        assert lexeme is not None
+        if lexeme.kind in ("NOT", "-"):
+            self.index += 1
+            following = self._peek()
+            if following is None or following.kind in (")", "OR", "AND"):
+                raise QueryError(
+                    self.query, f"{lexeme.text} needs a word after it", lexeme.position
+                )
+            return Not(self._unary())
+        if lexeme.kind == "(":
+            self.index += 1
+            if (following := self._peek()) is not None and following.kind == ")":
+                raise QueryError(self.query, "empty parentheses", lexeme.position)
+            node = self._any()
+            closing = self._peek()
+            if closing is None or closing.kind != ")":
+                raise QueryError(self.query, "unclosed parenthesis; add ')'", lexeme.position)
+            self.index += 1
+            return node
+        self.index += 1
+        if lexeme.kind == "phrase":
+            return Phrase(lexeme.text)
+        return Word(lexeme.text)
+
+
+def parse_query(query: str) -> Node:
+    """Parse the query language into a tree of Word, Phrase, Not, All and Any_."""
+    return _Parser(query).parse()
