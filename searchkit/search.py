@@ -41,7 +41,7 @@ BM25_B = 0.4
 SUBSTRING_WEIGHT = 0.5
 # Neighbouring query words whose junction bigram occurs in the document are likely
 # side by side there too, as in the query.
-ADJACENCY_WEIGHT = 1.0
+ADJACENCY_WEIGHT = 0.5
 # Partial matches: a word found in more than this share of documents (的, 是) adds to
 # the score but cannot make a document match on its own ...
 PARTIAL_COMMON_SHARE = 0.5
