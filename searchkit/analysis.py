@@ -20,15 +20,15 @@ import operator
 import os
 import re
 import threading
-from collections.abc import Iterator
-from typing import Protocol
+from collections.abc import Iterable, Iterator
+from typing import Any, Protocol
 
 from whoosh.analysis import Token, Tokenizer
 
 logger = logging.getLogger(__name__)
 
 # Bump whenever the tokens emitted for the same text change: old indexes must be rebuilt.
-ANALYZER_VERSION = 2
+ANALYZER_VERSION = 3
 
 _HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
 WORD_CHAR_CLASS = rf"[^\W_{_HAN}]"
@@ -59,10 +59,11 @@ class Segmenter(Protocol):
 class RJiebaSegmenter:
     name = "rjieba"
 
-    def __init__(self) -> None:
+    def __init__(self, fresh: bool = False) -> None:
         import rjieba
 
-        self._rjieba = rjieba
+        # the module's own instance is built at import; a fresh one costs ~0.1 s more
+        self._rjieba = rjieba.Jieba() if fresh else rjieba
 
     def tokenize(self, text: str, search: bool) -> list[tuple[str, int, int]]:
         return self._rjieba.tokenize(text, mode="search" if search else "default", hmm=True)
@@ -76,7 +77,7 @@ class JiebaSegmenter:
 
     name = "jieba"
 
-    def __init__(self) -> None:
+    def __init__(self, fresh: bool = False) -> None:
         import jieba
 
         # jieba attaches a DEBUG handler to stderr; keep its start-up chatter quiet.
@@ -90,10 +91,14 @@ class JiebaSegmenter:
         self._tokenizer.add_word(word)
 
 
-SEGMENTERS = {"rjieba": RJiebaSegmenter, "jieba": JiebaSegmenter}
+SEGMENTERS: dict[str, Any] = {"rjieba": RJiebaSegmenter, "jieba": JiebaSegmenter}
 _segmenter: Segmenter | None = None
 _folder: object | None = None
-_load_lock = threading.Lock()
+_load_lock = threading.RLock()
+# The dictionary in effect: words added to the segmenter, and entries of several
+# tokens ("stability ai") keyed by their first token.
+_dictionary: frozenset[str] = frozenset()
+_entries: dict[str, list[tuple[str, ...]]] = {}
 
 
 def get_segmenter() -> Segmenter:
@@ -102,19 +107,86 @@ def get_segmenter() -> Segmenter:
     if _segmenter is None:
         with _load_lock:
             if _segmenter is None:
-                name = os.environ.get("SEARCHKIT_SEGMENTER", "rjieba")
-                if name not in SEGMENTERS:
-                    raise ValueError(
-                        f"SEARCHKIT_SEGMENTER={name!r}; choose one of {sorted(SEGMENTERS)}"
-                    )
-                _segmenter = SEGMENTERS[name]()
+                _segmenter = _new_segmenter(fresh=False)
     return _segmenter
+
+
+def _new_segmenter(*, fresh: bool) -> Segmenter:
+    name = os.environ.get("SEARCHKIT_SEGMENTER", "rjieba")
+    if name not in SEGMENTERS:
+        raise ValueError(f"SEARCHKIT_SEGMENTER={name!r}; choose one of {sorted(SEGMENTERS)}")
+    segmenter: Segmenter = SEGMENTERS[name](fresh=fresh)
+    for word in _dictionary:
+        if _is_dictionary_han_word(word):
+            segmenter.add_word(word)
+    return segmenter
+
+
+# A longer Han "word" (a sentence-like title) would hide the words inside it.
+MAX_HAN_WORD_CHARS = 8
+MAX_ENTRY_TOKENS = 4
+
+
+def _is_dictionary_han_word(word: str) -> bool:
+    return is_han(word) and 2 <= len(word) <= MAX_HAN_WORD_CHARS
 
 
 def set_segmenter(segmenter: Segmenter | None) -> None:
     """Use another segmenter (None: load the default again on next use)."""
     global _segmenter
     _segmenter = segmenter
+
+
+def set_dictionary(words: Iterable[str]) -> None:
+    """Make `words` the dictionary: Han words join the segmenter's dictionary (so
+    `数字生命卡兹克` stays one word), and words of several tokens, spaces or
+    punctuation included (`Stability AI`, `Claude Code`), are recognised as one
+    entry on top of their tokens. A no-op when the same words are in effect.
+    """
+    global _dictionary, _entries, _segmenter
+    wanted = frozenset(w for w in (dictionary_form(word) for word in words) if w)
+    with _load_lock:
+        if wanted == _dictionary:
+            return
+        segmenter = get_segmenter()
+        if wanted >= _dictionary:
+            for word in wanted - _dictionary:
+                if _is_dictionary_han_word(word):
+                    segmenter.add_word(word)
+            _dictionary = wanted
+        else:  # words can be added to a segmenter but not removed: start afresh
+            _dictionary = wanted
+            _segmenter = _new_segmenter(fresh=True)
+        entries: dict[str, list[tuple[str, ...]]] = {}
+        for word in wanted:
+            if not is_han(word):
+                tokens = tuple(t for t, _, _, _ in _plain_tokens(word, query=True))
+                if 1 < len(tokens) <= MAX_ENTRY_TOKENS:
+                    entries.setdefault(tokens[0], []).append(tokens)
+        for candidates in entries.values():
+            candidates.sort(key=len, reverse=True)
+        _entries = entries
+
+
+def dictionary_words() -> frozenset[str]:
+    return _dictionary
+
+
+def dictionary_form(word: str) -> str:
+    """A word as the dictionary keeps it: normalised, spaces collapsed."""
+    return " ".join(normalize(word).split())
+
+
+def find_entries(tokens: list[str]) -> list[tuple[int, int, str]]:
+    """(index, length, entry) for each dictionary entry of several tokens that
+    `tokens` spell out, e.g. ["stability", "ai"] → [(0, 2, "stability ai")]."""
+    found = []
+    for index, token in enumerate(tokens):
+        for entry in _entries.get(token, ()):
+            if tuple(tokens[index : index + len(entry)]) == entry:
+                found.append((index, len(entry), " ".join(entry)))
+                break
+    return found
 
 
 def _traditional_folder():  # type: ignore[no-untyped-def]
@@ -153,12 +225,37 @@ def iter_tokens(text: str, *, query: bool = False) -> Iterator[tuple[str, int, i
     """Yield (token, position, start, end) for `text`.
 
     Index mode (the default) adds search-mode sub-words: the parts of long Han words
-    and of joined Latin words (`gpt` and `4o` of `gpt-4o`), at their word's position.
+    and of joined Latin words (`gpt` and `4o` of `gpt-4o`), at their word's position,
+    and dictionary entries of several tokens (`stability ai`) at their first token's.
     Query mode yields whole words only, so a query matches as the text was written.
 
     >>> [t[0] for t in iter_tokens("好莱坞编剧罢工 GPT-4o", query=True)]
     ['好莱坞', '编剧', '罢工', 'gpt-4o']
     """
+    if query or not _entries:
+        yield from _plain_tokens(text, query=query)
+        return
+    tokens = list(_plain_tokens(text, query=False))
+    words: list[tuple[str, int, int, int]] = []  # one per position: the word itself
+    for token in tokens:
+        if token[1] == len(words):
+            words.append(token)
+    entries = [
+        (entry, words[index][1], words[index][2], words[index + length - 1][3])
+        for index, length, entry in find_entries([w[0] for w in words])
+    ]
+    if not entries:
+        yield from tokens
+        return
+    entries.reverse()
+    for token in tokens:
+        while entries and entries[-1][1] < token[1]:
+            yield entries.pop()
+        yield token
+    yield from reversed(entries)
+
+
+def _plain_tokens(text: str, *, query: bool) -> Iterator[tuple[str, int, int, int]]:
     normalized = normalize(text)
     segmenter = get_segmenter()
     position = -1

@@ -108,10 +108,11 @@ def index_command(folder: Path | None, index_path: Path, rebuild: bool, as_json:
 
 
 def _stats_line(folder: Path, index_path: Path, stats: IndexStats) -> str:
+    reindexed = f", {stats.reindexed} re-indexed for the dictionary" if stats.reindexed else ""
     return (
         f"indexed {folder} into {index_path}: {_documents(stats.documents)} "
         f"({stats.added} added, {stats.changed} changed, {stats.removed} removed, "
-        f"{len(stats.skipped)} skipped, {stats.unchanged} unchanged) "
+        f"{len(stats.skipped)} skipped, {stats.unchanged} unchanged{reindexed}) "
         f"in {stats.elapsed_s:.1f} s"
     )
 
@@ -183,6 +184,66 @@ def explain_command(words: tuple[str, ...], path: str, index_path: Path, as_json
     click.echo(_render_explanation(explanation))
 
 
+@cli.group("dict")
+def dict_group() -> None:
+    """Words to keep whole when segmenting (names like "Stability AI").
+
+    Tags, wiki-link targets, 对象 names and short titles are learned from the vault;
+    words added here go to dictionary.txt in the index folder. The next
+    `searchkit index` re-indexes the documents that contain changed words.
+    """
+
+
+@dict_group.command("add")
+@click.argument("words", nargs=-1, required=True)
+@index_option
+@user_errors
+def dict_add(words: tuple[str, ...], index_path: Path) -> None:
+    """Add WORDS (quote a word with spaces: "Stability AI")."""
+    from .index import Index
+
+    ix = Index(index_path)
+    added = ix.add_words(words)
+    for word in words:
+        if word not in added:
+            click.echo(f"already in the dictionary: {word}", err=True)
+    if added:
+        click.echo(f"added {len(added)} word{'s' if len(added) != 1 else ''} to {ix.user_dictionary_path}; "
+                   "run `searchkit index` to apply them")
+
+
+@dict_group.command("remove")
+@click.argument("words", nargs=-1, required=True)
+@index_option
+@user_errors
+def dict_remove(words: tuple[str, ...], index_path: Path) -> None:
+    """Remove WORDS that were added with `dict add`."""
+    from .index import Index
+
+    ix = Index(index_path)
+    removed = ix.remove_words(words)
+    for word in words:
+        if word not in removed:
+            click.echo(f"not in {ix.user_dictionary_path}: {word}", err=True)
+    if removed:
+        click.echo(f"removed {len(removed)} word{'s' if len(removed) != 1 else ''}; "
+                   "run `searchkit index` to apply")
+
+
+@dict_group.command("list")
+@index_option
+@click.option("--all", "show_all", is_flag=True, help="Also list the words learned from the vault.")
+@user_errors
+def dict_list(index_path: Path, show_all: bool) -> None:
+    """List the words added with `dict add` (and, with --all, every word in use)."""
+    from .index import Index
+
+    ix = Index(index_path)
+    words = ix.dictionary() if show_all else ix.user_words()
+    for word in words:
+        click.echo(word)
+
+
 def _render_explanation(explanation: Any) -> str:
     lines = [f"query: {_clean(explanation.query)}  →  tokens: {' · '.join(explanation.tokens)}"]
     if explanation.rank is None:
@@ -196,7 +257,7 @@ def _render_explanation(explanation: Any) -> str:
             f"({how}), score {explanation.score:.2f}"
         )
     for part in explanation.contributions:
-        note = f"  (part of {part.token})" if part.token else ""
+        note = f"  ({part.note})" if part.note else ""
         lines.append(f"  {part.score:7.2f}  {part.field:<8} {part.term}{note}")
     if explanation.missing:
         lines.append(f"not in this document: {' · '.join(explanation.missing)}")

@@ -55,10 +55,13 @@ class Document:
     summary: str = ""
     body: str = ""
     tags: tuple[str, ...] = ()
+    # names this document teaches the dictionary: tags, wiki-link targets, 对象, a short title
+    keywords: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["tags"] = list(self.tags)
+        data["keywords"] = list(self.keywords)
         return data
 
 
@@ -148,6 +151,7 @@ def parse_document(text: str, path: str) -> tuple[Document, str | None]:
         summary=markdown_to_text(summary_md),
         body=markdown_to_text(body_md),
         tags=tuple(tags),
+        keywords=tuple(_keywords(title.strip(), tags, content, metadata)),
     )
     return document, warning
 
@@ -212,6 +216,32 @@ def markdown_to_text(markdown: str) -> str:
     for pattern, replacement in _MARKDOWN_RULES:
         text = pattern.sub(replacement, text)
     return text.strip()
+
+
+_SHORT_TITLE_BREAKS = re.compile(r"[。！？，,：:!?|｜、；;（）()《》“”\"]")
+_BACKTICKED = re.compile(r"`([^`\n]+)`")
+KEYWORD_MAX_CHARS = 40
+TITLE_KEYWORD_MAX_CHARS = 20
+
+
+def _keywords(title: str, tags: list[str], content: str, metadata: dict[str, Any]) -> list[str]:
+    """Names worth keeping whole when segmenting: tags, wiki-link targets, the
+    backticked names in `对象`, and the title when it is a short name."""
+    words = list(tags) + [w for w in _wiki_link_tags(content) if _is_name(w)]
+    subject = metadata.get("对象")
+    if subject is not None:
+        for name in _BACKTICKED.findall(str(subject)):
+            words.append(name)
+            if "/" in name:
+                words.append(name.rsplit("/", 1)[-1])
+    if _is_name(title):
+        words.append(title)
+    return [w for w in _unique([w.strip() for w in words]) if 2 <= len(w) <= KEYWORD_MAX_CHARS]
+
+
+def _is_name(text: str) -> bool:
+    """A short phrase without sentence punctuation: a name, not a headline."""
+    return len(text) <= TITLE_KEYWORD_MAX_CHARS and not _SHORT_TITLE_BREAKS.search(text)
 
 
 def _first(metadata: dict[str, Any], field: str) -> Any:

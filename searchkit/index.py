@@ -12,7 +12,7 @@ import json
 import os
 import time
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,14 @@ from whoosh.columns import VarBytesColumn
 from whoosh.fields import COLUMN, ID, KEYWORD, STORED, TEXT, Schema
 from whoosh.formats import Existence, Positions
 
-from .analysis import ANALYZER_VERSION, chinese_analyzer, gram_set
+from .analysis import (
+    ANALYZER_VERSION,
+    chinese_analyzer,
+    dictionary_form,
+    gram_set,
+    query_tokens,
+    set_dictionary,
+)
 from .documents import Document, is_document_file, read_document, relative_path
 from .errors import (
     DocumentError,
@@ -34,11 +41,12 @@ from .errors import (
     IndexVersionError,
     SearchkitError,
 )
-from .search import Explanation, SearchResults, explain_document, run_search
+from .search import Explanation, Ranker, SearchResults, explain_document, run_search
 
 INDEX_FORMAT = 1
 META_FILE = "searchkit.json"
 WRITER_PID_FILE = "writer.pid"
+USER_DICTIONARY_FILE = "dictionary.txt"
 WHOOSH_WRITE_LOCK = "MAIN_WRITELOCK"  # the lock file FileIndex.writer() takes
 DEFAULT_INDEX_PATH = "index"
 
@@ -95,6 +103,7 @@ def build_schema() -> Schema:
     return Schema(
         path=ID(unique=True, stored=True, sortable=True),
         fingerprint=COLUMN(VarBytesColumn()),
+        keywords=COLUMN(VarBytesColumn()),
         title=_text_field(analyzer, stored=True),
         tags=_text_field(analyzer),
         summary=_text_field(analyzer, stored=True),
@@ -124,6 +133,8 @@ class IndexStats:
     changed: int = 0
     removed: int = 0
     unchanged: int = 0
+    # unchanged files indexed again because the dictionary changed words they contain
+    reindexed: int = 0
     skipped: tuple[SkippedFile, ...] = ()
     warnings: tuple[SkippedFile, ...] = ()
     documents: int = 0
@@ -135,6 +146,7 @@ class IndexStats:
             "changed": self.changed,
             "removed": self.removed,
             "unchanged": self.unchanged,
+            "reindexed": self.reindexed,
             "skipped": [{"path": s.path, "reason": s.reason} for s in self.skipped],
             "warnings": [{"path": s.path, "reason": s.reason} for s in self.warnings],
             "documents": self.documents,
@@ -193,6 +205,7 @@ def _document_fields(document: Document, fingerprint: bytes) -> dict[str, Any]:
     fields: dict[str, Any] = {
         "path": document.path,
         "fingerprint": fingerprint,
+        "keywords": "\n".join(document.keywords).encode("utf-8"),
         "title": document.title,
         "tags": "\n".join(document.tags),
         "summary": document.summary,
@@ -292,7 +305,9 @@ class Index:
 
         New files are added, changed files replaced, deleted files removed;
         unchanged files (same mtime and size) are not read. A file that cannot be
-        read is reported in `IndexStats.skipped` and the rest goes on. `rebuild`
+        read is reported in `IndexStats.skipped` and the rest goes on. When the
+        dictionary changes (names learned from the vault, or `dictionary.txt`), the
+        documents containing the words that changed are indexed again. `rebuild`
         starts from an empty index (needed after a format change).
         """
         started = time.perf_counter()
@@ -303,56 +318,170 @@ class Index:
         if rebuild or not self.exists:
             self.close()
             existing: dict[str, bytes] = {}
+            known_words: dict[str, list[str]] = {}
+            old_dictionary: set[str] = set()
             writer = self._writer(create=True)
         else:
             self._open()
             existing = self.indexed_fingerprints()
+            known_words = self._indexed_keywords()
+            old_dictionary = set(self.metadata().get("dictionary", []))
             writer = self._writer(create=False)
 
-        removed = [path for path in existing if path not in scan.files]
-        to_read = [
-            path for path, (_, fp) in scan.files.items() if existing.get(path) != fp
-        ]
-        skipped = list(scan.skipped)
-        warnings = []
-        added = changed = 0
         try:
+            removed = [path for path in existing if path not in scan.files]
+            to_read = [path for path, (_, fp) in scan.files.items() if existing.get(path) != fp]
+            skipped = list(scan.skipped)
+            warnings: list[SkippedFile] = []
+            documents = self._read(root, scan, to_read, skipped, warnings)
+
+            for path in removed + list(documents):
+                known_words.pop(path, None)
+            learned = {w for words in known_words.values() for w in words}
+            learned.update(w for document in documents.values() for w in document.keywords)
+            dictionary = {dictionary_form(w) for w in learned | set(self.user_words())} - {""}
+            again: list[str] = []
+            if existing and dictionary != old_dictionary:
+                affected = self._documents_containing(dictionary ^ old_dictionary)
+                again = [p for p in affected if p in scan.files and p not in documents]
+                documents.update(self._read(root, scan, again, skipped, warnings))
+            reindexed = len(set(again) & set(documents))
+            set_dictionary(dictionary)
+
             for path in removed:
                 writer.delete_by_term("path", path)
-            for done, path in enumerate(to_read, 1):
-                file_path, fingerprint = scan.files[path]
-                try:
-                    loaded = read_document(file_path, root)
-                except DocumentError as exc:
-                    skipped.append(SkippedFile(path, exc.reason))
-                    continue
-                if loaded.warning:
-                    warnings.append(SkippedFile(path, loaded.warning))
+            added = changed = 0
+            for done, (path, document) in enumerate(documents.items(), 1):
                 if path in existing:
                     writer.delete_by_term("path", path)
-                    changed += 1
+                    changed += path not in again
                 else:
                     added += 1
-                writer.add_document(**_document_fields(loaded.document, fingerprint))
+                writer.add_document(**_document_fields(document, scan.files[path][1]))
                 if progress is not None:
-                    progress(done, len(to_read))
+                    progress(done, len(documents))
             writer.commit()
         except BaseException:
             writer.cancel()
             raise
         finally:
             self._release_writer()
-        self._write_metadata(root)
+        self._write_metadata(root, dictionary)
         return IndexStats(
             added=added,
             changed=changed,
             removed=len(removed),
-            unchanged=len(scan.files) - len(to_read),
+            unchanged=len(scan.files) - added - changed - reindexed - len(
+                [s for s in skipped if s.path in scan.files and s.path not in existing]
+            ),
+            reindexed=reindexed,
             skipped=tuple(skipped),
             warnings=tuple(warnings),
             documents=len(self),
             elapsed_s=time.perf_counter() - started,
         )
+
+    def _read(
+        self,
+        root: Path,
+        scan: _Scan,
+        paths: list[str],
+        skipped: list[SkippedFile],
+        warnings: list[SkippedFile],
+    ) -> dict[str, Document]:
+        documents = {}
+        for path in paths:
+            try:
+                loaded = read_document(scan.files[path][0], root)
+            except DocumentError as exc:
+                skipped.append(SkippedFile(path, exc.reason))
+                continue
+            if loaded.warning:
+                warnings.append(SkippedFile(path, loaded.warning))
+            documents[path] = loaded.document
+        return documents
+
+    def _indexed_keywords(self) -> dict[str, list[str]]:
+        """Path → the dictionary words each indexed document contributed."""
+        with self._open().reader() as reader:
+            paths = reader.column_reader("path")
+            keywords = reader.column_reader("keywords")
+            return {
+                paths[docnum]: keywords[docnum].decode("utf-8").split("\n")
+                for docnum in reader.all_doc_ids()
+                if keywords[docnum]
+            }
+
+    def _documents_containing(self, words: set[str]) -> set[str]:
+        """Paths of indexed documents whose text contains any of `words` (searched
+        with the dictionary the index was built with)."""
+        self._activate_dictionary()
+        searcher = self._current_searcher()
+        ranker = Ranker(searcher)
+        found: set[int] = set()
+        for word in words:
+            tokens = query_tokens(word)
+            if not tokens:
+                continue
+            parts = [ranker.token(token, alone=len(tokens) == 1) for token in tokens]
+            smallest = min(parts, key=len)
+            found.update(d for d in smallest if all(d in part for part in parts))
+        return {searcher.stored_fields(docnum)["path"] for docnum in found}
+
+    # -- the dictionary --
+
+    @property
+    def user_dictionary_path(self) -> Path:
+        """`dictionary.txt` in the index folder: one word per line, `#` comments."""
+        return self.path / USER_DICTIONARY_FILE
+
+    def user_words(self) -> list[str]:
+        """The words a user added (`searchkit dict add`)."""
+        try:
+            lines = self.user_dictionary_path.read_text("utf-8").splitlines()
+        except FileNotFoundError:
+            return []
+        except (OSError, UnicodeDecodeError) as exc:
+            raise DocumentError(self.user_dictionary_path, f"cannot read the dictionary: {exc}") from exc
+        return [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
+
+    def add_words(self, words: Iterable[str]) -> list[str]:
+        """Add words to the user dictionary; returns those that were new. The next
+        `update` re-indexes the documents that contain them."""
+        current = self.user_words()
+        known = {dictionary_form(w) for w in current}
+        new = []
+        for word in words:
+            word = " ".join(word.split())
+            if word and dictionary_form(word) not in known:
+                known.add(dictionary_form(word))
+                new.append(word)
+        if new:
+            self._write_user_words(current + new)
+        return new
+
+    def remove_words(self, words: Iterable[str]) -> list[str]:
+        """Remove words from the user dictionary; returns those that were there."""
+        unwanted = {dictionary_form(w) for w in words}
+        current = self.user_words()
+        kept = [w for w in current if dictionary_form(w) not in unwanted]
+        if len(kept) != len(current):
+            self._write_user_words(kept)
+        return [w for w in current if dictionary_form(w) in unwanted]
+
+    def _write_user_words(self, words: list[str]) -> None:
+        self.path.mkdir(parents=True, exist_ok=True)
+        header = "# searchkit user dictionary: one word per line; applied by the next `searchkit index`\n"
+        temporary = self.path / f"{USER_DICTIONARY_FILE}.tmp"
+        temporary.write_text(header + "".join(f"{w}\n" for w in words), "utf-8")
+        os.replace(temporary, self.user_dictionary_path)
+
+    def dictionary(self) -> list[str]:
+        """Every word in the dictionary the index was built with (learned and added)."""
+        return sorted(self.metadata().get("dictionary", []))
+
+    def _activate_dictionary(self) -> None:
+        set_dictionary(self.metadata().get("dictionary", []) if self.exists else [])
 
     def _writer(self, *, create: bool) -> Any:
         self.path.mkdir(parents=True, exist_ok=True)
@@ -394,11 +523,12 @@ class Index:
         except OSError:
             pass
 
-    def _write_metadata(self, root: Path) -> None:
+    def _write_metadata(self, root: Path, dictionary: set[str]) -> None:
         meta = {
             "format": INDEX_FORMAT,
             "analyzer": ANALYZER_VERSION,
             "root": str(root.resolve()),
+            "dictionary": sorted(dictionary),
         }
         temporary = self.path / f"{META_FILE}.tmp"
         temporary.write_text(json.dumps(meta, ensure_ascii=False, indent=2), "utf-8")
@@ -410,7 +540,9 @@ class Index:
         >>> results = Index("index").search("好莱坞 罢工", limit=10)
         >>> [hit.path for hit in results]
         """
-        return run_search(self._current_searcher(), query, limit=limit)
+        searcher = self._current_searcher()
+        self._activate_dictionary()
+        return run_search(searcher, query, limit=limit)
 
     def _current_searcher(self) -> Any:
         """An open searcher on the latest commit, kept between searches: opening one
@@ -444,6 +576,7 @@ class Index:
         """Why the document at `path` (relative to the indexed folder) ranks where it
         does for `query`: its tokens, and the score of each term in each field."""
         searcher = self._current_searcher()
+        self._activate_dictionary()
         docnum = searcher.document_number(path=path)
         if docnum is None:
             raise DocumentError(path, "not in the index; give its path as `searchkit query` shows it")

@@ -26,7 +26,7 @@ from typing import Any
 from whoosh import query as wq
 from whoosh.reading import TermNotFound
 
-from .analysis import is_han, iter_tokens, substring_grams
+from .analysis import find_entries, is_han, iter_tokens, substring_grams
 from .errors import QueryError
 from .highlight import make_snippet
 from .query import All, Any_, Node, Not, Phrase, Word, parse_query
@@ -114,10 +114,10 @@ class Contribution:
     field: str
     term: str
     score: float
-    token: str | None = None  # the query word this term stands for, when it differs
+    note: str | None = None  # how the term matched, when not as a plain word
 
     def to_dict(self) -> dict[str, Any]:
-        return {"field": self.field, "term": self.term, "token": self.token, "score": round(self.score, 4)}
+        return {"field": self.field, "term": self.term, "note": self.note, "score": round(self.score, 4)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -358,6 +358,7 @@ class Plan:
     leaves: list[tuple[str | None, list[str]]] = field(default_factory=list)
     adjacent: list[tuple[str, str]] = field(default_factory=list)
     runs: list[str] = field(default_factory=list)  # Han runs of several tokens
+    entries: list[str] = field(default_factory=list)  # dictionary names spelled by the terms
     alone: set[str] = field(default_factory=set)  # tokens typed as a word of their own
 
     def strict(self, ranker: Ranker) -> Scores:
@@ -400,6 +401,12 @@ class Plan:
         }
 
     def _add_adjacency(self, ranker: Ranker, scores: Scores) -> None:
+        """Bonuses for documents that have the query's words side by side: a
+        junction bigram, or a dictionary name (`stability ai`) as one entry."""
+        for entry in self.entries:
+            for docnum, bonus in ranker.word(entry).items():
+                if docnum in scores:
+                    scores[docnum] += bonus
         for left, right in self.adjacent:
             for docnum, bonus in ranker.adjacency(left, right).items():
                 if docnum in scores:
@@ -447,6 +454,7 @@ def plan_query(query: str) -> Plan:
         raise QueryError(query, "only excluded words; add a word to search for")
     plan = Plan(query, tree)
     _collect(plan, tree, negated=False)
+    plan.entries = [entry for _, _, entry in find_entries(plan.terms)]
     return plan
 
 
@@ -543,9 +551,9 @@ def explain_document(searcher: Any, query: str, docnum: int, path: str) -> Expla
     contributions: list[Contribution] = []
     found: set[str] = set()
 
-    def record(fieldname: str, term: str, value: float, token: str | None) -> None:
+    def record(fieldname: str, term: str, value: float, note: str | None) -> None:
         if value:
-            contributions.append(Contribution(fieldname, term, value, token))
+            contributions.append(Contribution(fieldname, term, value, note))
 
     for token in dict.fromkeys(plan.terms):
         for fieldname, weight in FIELD_WEIGHTS.items():
@@ -558,10 +566,13 @@ def explain_document(searcher: Any, query: str, docnum: int, path: str) -> Expla
             if score:
                 found.add(token)
                 record(GRAMS_FIELD, token, score, "substring")
+    for entry in plan.entries:
+        for fieldname, weight in FIELD_WEIGHTS.items():
+            record(fieldname, entry, ranker.term(fieldname, entry).get(docnum, 0.0) * weight, "dictionary name")
     for run in dict.fromkeys(plan.runs):
         record(GRAMS_FIELD, run, ranker.substring(run).get(docnum, 0.0), "substring")
     for left, right in plan.adjacent:
-        record(GRAMS_FIELD, left[-1] + right[0], ranker.adjacency(left, right).get(docnum, 0.0), f"{left}+{right}")
+        record(GRAMS_FIELD, left[-1] + right[0], ranker.adjacency(left, right).get(docnum, 0.0), f"{left} {right} side by side")
     contributions.sort(key=lambda c: -c.score)
     return Explanation(
         query=query,
