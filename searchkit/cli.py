@@ -75,9 +75,14 @@ def cli() -> None:
 )
 @index_option
 @click.option("--rebuild", is_flag=True, help="Start from an empty index.")
+@click.option(
+    "--follow-links", is_flag=True, help="Follow symlinked folders and links to files outside FOLDER."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the statistics as JSON.")
 @user_errors
-def index_command(folder: Path | None, index_path: Path, rebuild: bool, as_json: bool) -> None:
+def index_command(
+    folder: Path | None, index_path: Path, rebuild: bool, follow_links: bool, as_json: bool
+) -> None:
     """Index (or re-sync) the Markdown files under FOLDER.
 
     Only new and changed files are read; deleted files leave the index. Without
@@ -96,7 +101,7 @@ def index_command(folder: Path | None, index_path: Path, rebuild: bool, as_json:
             )
         folder = Path(known)
     with _progress_bar() as progress:
-        stats = ix.update(folder, rebuild=rebuild, progress=progress)
+        stats = ix.update(folder, rebuild=rebuild, follow_links=follow_links, progress=progress)
     for skipped in stats.skipped:
         click.echo(f"skipped {_clean(skipped.path)}: {_clean(skipped.reason)}", err=True)
     for warning in stats.warnings:
@@ -145,7 +150,11 @@ class _progress_bar:
             self._bar.__exit__(None, None, None)
 
 
-@cli.command("query")
+# "-卡梅隆" excludes a word: let words that look like options through as words.
+WORDS_CONTEXT = {"ignore_unknown_options": True}
+
+
+@cli.command("query", context_settings=WORDS_CONTEXT)
 @click.argument("words", nargs=-1, required=True)
 @index_option
 @click.option("--limit", "-n", default=10, show_default=True, type=click.IntRange(min=1), help="Number of hits.")
@@ -165,7 +174,7 @@ def query_command(words: tuple[str, ...], index_path: Path, limit: int, as_json:
     click.echo(_render_results(results, color=sys.stdout.isatty()), color=sys.stdout.isatty())
 
 
-@cli.command("explain")
+@cli.command("explain", context_settings=WORDS_CONTEXT)
 @click.argument("words", nargs=-1, required=True)
 @click.option("--doc", "path", required=True, help="Path of the document, as `query` shows it.")
 @index_option

@@ -97,10 +97,17 @@ def _text_field(analyzer: Any, *, stored: bool = False) -> TEXT:
     return field
 
 
+# The version sits in the schema, which Whoosh writes atomically with each commit, so a
+# process killed between the commit and searchkit.json cannot leave it out of step.
+VERSION_PREFIX = "searchkit_v"
+VERSION_FIELD = f"{VERSION_PREFIX}{INDEX_FORMAT}_{ANALYZER_VERSION}"
+
+
 def build_schema() -> Schema:
     """The one place fields are declared."""
     analyzer = chinese_analyzer()
     return Schema(
+        **{VERSION_FIELD: STORED()},
         path=ID(unique=True, stored=True, sortable=True),
         fingerprint=COLUMN(VarBytesColumn()),
         keywords=COLUMN(VarBytesColumn()),
@@ -165,17 +172,28 @@ def default_index_path() -> Path:
     return Path(os.environ.get("SEARCHKIT_INDEX") or DEFAULT_INDEX_PATH)
 
 
-def scan_vault(root: Path) -> _Scan:
+def scan_vault(root: Path, *, follow_links: bool = False) -> _Scan:
     """Every document file under `root` with its fingerprint; hidden folders and files
-    are skipped, and symlinks are followed only when they stay inside `root`."""
+    are skipped. Symlinks to files outside `root` and symlinked folders are followed
+    only with `follow_links` (and then each folder is visited once, so loops end)."""
     scan = _Scan()
     real_root = root.resolve()
+    visited: set[tuple[int, int]] = set()
 
     def on_error(error: OSError) -> None:
         where = Path(error.filename) if error.filename else root
         scan.skipped.append(SkippedFile(_safe_relative(where, root), f"cannot read folder: {error.strerror}"))
 
-    for folder, dirnames, filenames in os.walk(root, onerror=on_error):
+    for folder, dirnames, filenames in os.walk(root, onerror=on_error, followlinks=follow_links):
+        if follow_links:
+            try:
+                info = os.stat(folder)
+            except OSError:
+                continue
+            if (info.st_dev, info.st_ino) in visited:
+                dirnames[:] = []
+                continue
+            visited.add((info.st_dev, info.st_ino))
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         for name in sorted(filenames):
             if not is_document_file(name):
@@ -183,7 +201,11 @@ def scan_vault(root: Path) -> _Scan:
             path = Path(folder, name)
             rel = relative_path(path, root)
             try:
-                if path.is_symlink() and not path.resolve().is_relative_to(real_root):
+                if (
+                    not follow_links
+                    and path.is_symlink()
+                    and not path.resolve().is_relative_to(real_root)
+                ):
                     scan.skipped.append(SkippedFile(rel, "symlink to a file outside the folder"))
                     continue
                 stat = path.stat()
@@ -256,22 +278,21 @@ class Index:
         except (OSError, ValueError):
             return {}
 
-    def _check_version(self) -> None:
-        meta = self.metadata()
-        found = (meta.get("format"), meta.get("analyzer"))
-        if found != (INDEX_FORMAT, ANALYZER_VERSION):
-            found_text = f"{found[0]}/{found[1]}" if meta else "unknown"
-            raise IndexVersionError(self.path, found_text, f"{INDEX_FORMAT}/{ANALYZER_VERSION}")
-
     def _open(self) -> Any:
         if self._whoosh is None:
             if not self.exists:
                 raise IndexNotFoundError(self.path)
-            self._check_version()
+            expected = f"{INDEX_FORMAT}/{ANALYZER_VERSION}"
             try:
-                self._whoosh = whoosh_index.open_dir(str(self.path))
+                opened = whoosh_index.open_dir(str(self.path))
             except (whoosh_index.IndexError, AttributeError, ImportError, ModuleNotFoundError) as exc:
-                raise IndexVersionError(self.path, "unreadable", f"{INDEX_FORMAT}/{ANALYZER_VERSION}") from exc
+                raise IndexVersionError(self.path, "unreadable", expected) from exc
+            names = opened.schema.names()
+            if VERSION_FIELD not in names:
+                found = [n[len(VERSION_PREFIX) :].replace("_", "/") for n in names if n.startswith(VERSION_PREFIX)]
+                opened.close()
+                raise IndexVersionError(self.path, found[0] if found else "unknown", expected)
+            self._whoosh = opened
         return self._whoosh
 
     def _create(self) -> Any:
@@ -299,6 +320,7 @@ class Index:
         root: str | os.PathLike[str],
         *,
         rebuild: bool = False,
+        follow_links: bool = False,
         progress: ProgressCallback | None = None,
     ) -> IndexStats:
         """Sync the index with the files under `root`.
@@ -308,13 +330,14 @@ class Index:
         read is reported in `IndexStats.skipped` and the rest goes on. When the
         dictionary changes (names learned from the vault, or `dictionary.txt`), the
         documents containing the words that changed are indexed again. `rebuild`
-        starts from an empty index (needed after a format change).
+        starts from an empty index (needed after a format change); `follow_links`
+        follows symlinked folders and symlinks to files outside `root`.
         """
         started = time.perf_counter()
         root = Path(root)
         if not root.is_dir():
             raise SearchkitError(f"{root} is not a folder; give the folder of your Markdown files")
-        scan = scan_vault(root)
+        scan = scan_vault(root, follow_links=follow_links)
         if rebuild or not self.exists:
             self.close()
             existing: dict[str, bytes] = {}

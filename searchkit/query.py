@@ -7,6 +7,7 @@ phrase; `OR` between words; `-word` or `NOT word` excludes; parentheses group.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from .errors import QueryError
@@ -156,4 +157,13 @@ class _Parser:
 
 def parse_query(query: str) -> Node:
     """Parse the query language into a tree of Word, Phrase, Not, All and Any_."""
-    return _Parser(query).parse()
+    return _Parser(clean_query(query)).parse()
+
+
+_UNWANTED = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def clean_query(query: str) -> str:
+    """Drop control characters and lone surrogates (bytes a terminal in another
+    encoding passed through undecoded); tabs and line breaks become spaces."""
+    return _UNWANTED.sub("", query.replace("\t", " ").replace("\r", " ").replace("\n", " "))

@@ -154,3 +154,10 @@ def test_explain_command(vault: Path) -> None:
     assert data["rank"] >= 1 and data["contributions"][0]["score"] > 0
     missing = run("explain", "好莱坞", "--doc", "nope.md")
     assert missing.exit_code == 1 and "not in the index" in missing.stderr
+
+
+def test_excluded_word_first_is_not_taken_for_an_option(vault: Path) -> None:
+    run("index", str(vault))
+    result = run("query", "-卡梅隆", "好莱坞", "罢工", "--json")
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["total"] == 2

@@ -77,6 +77,15 @@ def test_hidden_folders_tmp_files_and_other_suffixes_are_ignored(vault: Path, is
     assert {h.path for h in ix.search("zqxvisible")} == {"notes.txt", "page.markdown"}
 
 
+def test_lost_metadata_file_does_not_lose_the_index(vault: Path, indexed: Index) -> None:
+    """A process killed between the Whoosh commit and writing searchkit.json (#6)."""
+    (indexed.path / META_FILE).unlink()
+    assert Index(indexed.path).search("好莱坞 罢工").total == 3
+    stats = Index(indexed.path).update(vault)
+    assert stats.added == stats.changed == stats.removed == 0
+    assert json.loads((indexed.path / META_FILE).read_text())["dictionary"]
+
+
 def test_search_without_index_names_the_path(tmp_path: Path) -> None:
     with pytest.raises(IndexNotFoundError) as info:
         Index(tmp_path / "nowhere").search("好莱坞")
@@ -85,12 +94,16 @@ def test_search_without_index_names_the_path(tmp_path: Path) -> None:
 
 
 def test_incompatible_index_asks_for_rebuild(vault: Path, indexed: Index) -> None:
-    meta_path = indexed.path / META_FILE
-    meta = json.loads(meta_path.read_text())
-    meta["format"] = 0
-    meta_path.write_text(json.dumps(meta))
+    from whoosh import index as whoosh_index
+    from whoosh.fields import ID, STORED, Schema
+
+    indexed.close()
+    for child in indexed.path.iterdir():
+        child.unlink()
+    whoosh_index.create_in(str(indexed.path), Schema(path=ID(stored=True), searchkit_v0_1=STORED()))
     with pytest.raises(IndexVersionError) as info:
         Index(indexed.path).search("好莱坞")
+    assert info.value.found == "0/1"
     assert "--rebuild" in str(info.value)
     stats = Index(indexed.path).update(vault, rebuild=True)
     assert stats.added == stats.documents
