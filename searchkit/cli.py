@@ -158,16 +158,62 @@ WORDS_CONTEXT = {"ignore_unknown_options": True}
 @click.argument("words", nargs=-1, required=True)
 @index_option
 @click.option("--limit", "-n", default=10, show_default=True, type=click.IntRange(min=1), help="Number of hits.")
+@click.option("--offset", default=0, show_default=True, type=click.IntRange(min=0), help="Hits to skip (paging).")
+@click.option(
+    "--sort",
+    type=click.Choice(["relevance", "date", "-date", "title"]),
+    default="relevance",
+    show_default=True,
+    help="Order of hits; date is oldest first, -date newest first.",
+)
+@click.option("--facets", default="", help="Count matches per value: any of tag,source,author,year.")
+@click.option("--fields", default="", help="JSON hit fields to add: author,source,url,summary (or a full list).")
 @click.option("--json", "as_json", is_flag=True, help="Print results as JSON.")
 @user_errors
-def query_command(words: tuple[str, ...], index_path: Path, limit: int, as_json: bool) -> None:
+def query_command(
+    words: tuple[str, ...],
+    index_path: Path,
+    limit: int,
+    offset: int,
+    sort: str,
+    facets: str,
+    fields: str,
+    as_json: bool,
+) -> None:
     """Search the index. Words must all match; "quoted words" are a phrase;
-    OR between words; -word excludes.
+    OR between words; -word excludes; filters: tag:AI author:NAME source:NAME
+    path:FOLDER/ title:WORD date:2024-07 date:2023-05..2023-11 date:>=2024-01-01.
     """
     from .index import Index
+    from .search import DEFAULT_HIT_FIELDS, HIT_FIELDS
 
+    facet_names = [name.strip() for name in facets.split(",") if name.strip()]
+    hit_fields = list(DEFAULT_HIT_FIELDS)
+    for name in (n.strip() for n in fields.split(",") if n.strip()):
+        if name not in HIT_FIELDS:
+            raise click.BadParameter(f"{name!r}; choose from {', '.join(HIT_FIELDS)}", param_hint="--fields")
+        if name not in hit_fields:
+            hit_fields.append(name)
     query = " ".join(words)
-    results = Index(index_path).search(query, limit=limit)
+    results = Index(index_path).search(query, limit=limit, offset=offset, sort=sort, facets=facet_names)
+    if as_json:
+        click.echo(json.dumps(results.to_dict(hit_fields), ensure_ascii=False))
+        return
+    click.echo(_render_results(results, color=sys.stdout.isatty()), color=sys.stdout.isatty())
+
+
+@cli.command("related")
+@click.argument("path")
+@index_option
+@click.option("--limit", "-n", default=10, show_default=True, type=click.IntRange(min=1), help="Number of hits.")
+@click.option("--json", "as_json", is_flag=True, help="Print results as JSON.")
+@user_errors
+def related_command(path: str, index_path: Path, limit: int, as_json: bool) -> None:
+    """Documents most related to the one at PATH (as `query` shows it): shared
+    distinctive words and shared tags."""
+    from .index import Index
+
+    results = Index(index_path).related(path, limit=limit)
     if as_json:
         click.echo(json.dumps(results.to_dict(), ensure_ascii=False))
         return
@@ -283,9 +329,14 @@ def _render_results(results: SearchResults, *, color: bool) -> str:
     if results.match == "partial":
         header = f"no document has every word; {count} {'matches' if results.total == 1 else 'match'} some of them"
     if shown < results.total:
-        header += f" (showing {shown})"
+        first = results.offset + 1
+        header += f" (showing {first}–{results.offset + shown})" if shown else f" (none past {results.offset})"
     lines.append(header)
-    for number, hit in enumerate(results.hits, 1):
+    for name, counts in results.facets.items():
+        shown_counts = "  ".join(f"{_clean(value)} {count}" for value, count in counts[:10])
+        more = f"  … {len(counts) - 10} more" if len(counts) > 10 else ""
+        lines.append(f"  {name}: {shown_counts}{more}")
+    for number, hit in enumerate(results.hits, results.offset + 1):
         lines.append("")
         lines.extend(_render_hit(number, hit, color=color))
     return "\n".join(lines)

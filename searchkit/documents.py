@@ -55,12 +55,15 @@ class Document:
     summary: str = ""
     body: str = ""
     tags: tuple[str, ...] = ()
+    # the full wiki-link targets of the tags (00-元语/AI), for `tag:00-元语/AI`
+    tag_links: tuple[str, ...] = ()
     # names this document teaches the dictionary: tags, wiki-link targets, 对象, a short title
     keywords: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["tags"] = list(self.tags)
+        data["tag_links"] = list(self.tag_links)
         data["keywords"] = list(self.keywords)
         return data
 
@@ -151,6 +154,7 @@ def parse_document(text: str, path: str) -> tuple[Document, str | None]:
         summary=markdown_to_text(summary_md),
         body=markdown_to_text(body_md),
         tags=tuple(tags),
+        tag_links=tuple(_unique([m.group(1).strip() for m in _WIKI_LINK.finditer(tag_md)])),
         keywords=tuple(_keywords(title.strip(), tags, content, metadata)),
     )
     return document, warning

@@ -76,7 +76,11 @@ def _best_window(text: str, ranges: list[tuple[int, int]]) -> tuple[int, int]:
     sentences = [s for s in sentence_spans(text) if text[s[0] : s[1]].strip()]
     if not sentences:
         return 0, 0
-    best = 0
+    # no match to show (a title-only match, a filter, a related document): start at the
+    # first sentence long enough to say something, not at a label like "一句话总结"
+    best = next(
+        (i for i, (start, end) in enumerate(sentences) if end - start >= SNIPPET_MIN_CHARS // 2), 0
+    )
     if ranges:
         normalized = normalize(text)
         best_score = (-1, -1)

@@ -41,9 +41,16 @@ from .errors import (
     IndexVersionError,
     SearchkitError,
 )
-from .search import Explanation, Ranker, SearchResults, explain_document, run_search
+from .search import (
+    Explanation,
+    Ranker,
+    SearchResults,
+    explain_document,
+    related_documents,
+    run_search,
+)
 
-INDEX_FORMAT = 1
+INDEX_FORMAT = 2
 META_FILE = "searchkit.json"
 WRITER_PID_FILE = "writer.pid"
 USER_DICTIONARY_FILE = "dictionary.txt"
@@ -118,10 +125,13 @@ def build_schema() -> Schema:
         grams=GramField(),
         body_z=STORED(),
         meta=STORED(),
+        # filters: tag names and link targets, authors, sources (lower-cased, exact)
         tag=KEYWORD(lowercase=True, commas=True),
-        date=ID(sortable=True),
-        author=ID(),
-        source=ID(),
+        author=KEYWORD(lowercase=True, commas=True),
+        source=KEYWORD(lowercase=True, commas=True),
+        # date, title, tags, author and source of each document, for sorting and facets
+        # without unpickling its stored fields
+        card=COLUMN(VarBytesColumn()),
     )
 
 
@@ -242,13 +252,27 @@ def _document_fields(document: Document, fingerprint: bytes) -> dict[str, Any]:
             "tags": list(document.tags),
         },
     }
-    if document.tags:
-        fields["tag"] = ",".join(tag.replace(",", " ") for tag in document.tags)
-    for name in ("date", "author", "source"):
+    card = {
+        "date": document.date,
+        "title": document.title,
+        "tags": list(document.tags),
+        "author": document.author,
+        "source": document.source,
+    }
+    fields["card"] = json.dumps(card, ensure_ascii=False).encode("utf-8")
+    tag_values = [*document.tags, *document.tag_links]
+    if tag_values:
+        fields["tag"] = _keyword_value(tag_values)
+    for name in ("author", "source"):
         value = getattr(document, name)
         if value:
-            fields[name] = value
+            fields[name] = _keyword_value([value, *value.split(",")])
     return fields
+
+
+def _keyword_value(values: list[str]) -> str:
+    """A comma-separated KEYWORD value; commas inside a value would split it."""
+    return ",".join(v.strip().replace(",", " ") for v in values if v.strip())
 
 
 class Index:
@@ -557,15 +581,44 @@ class Index:
         temporary.write_text(json.dumps(meta, ensure_ascii=False, indent=2), "utf-8")
         os.replace(temporary, self.path / META_FILE)
 
-    def search(self, query: str, *, limit: int = 10) -> SearchResults:
+    def search(
+        self,
+        query: str,
+        *,
+        limit: int = 10,
+        offset: int = 0,
+        sort: str = "relevance",
+        facets: Iterable[str] = (),
+    ) -> SearchResults:
         """Search the index; hits are complete objects, usable after the index closes.
+
+        query: words (all must match), "phrases", OR, -word, and filters such as
+            tag:AI, author:宝玉, source:微信公众号, path:01-博客/, title:罢工,
+            date:2024, date:2024-07, date:2023-05..2023-11, date:>=2024-01-01.
+        limit, offset: the page of hits; `total` counts every match.
+        sort: "relevance" (newest first when the query has only filters), "date"
+            (oldest first), "-date" (newest first) or "title"; undated documents last.
+        facets: any of "tag", "source", "author", "year": counts over all matches.
 
         >>> results = Index("index").search("好莱坞 罢工", limit=10)
         >>> [hit.path for hit in results]
         """
         searcher = self._current_searcher()
         self._activate_dictionary()
-        return run_search(searcher, query, limit=limit)
+        return run_search(searcher, query, limit=limit, offset=offset, sort=sort, facets=facets)
+
+    def related(self, path: str, *, limit: int = 10) -> SearchResults:
+        """Documents most related to the one at `path`: shared distinctive words
+        and shared tags.
+
+        >>> [hit.path for hit in Index("index").related("00-元语/Claude Code.md")]
+        """
+        searcher = self._current_searcher()
+        self._activate_dictionary()
+        docnum = searcher.document_number(path=path)
+        if docnum is None:
+            raise DocumentError(path, "not in the index; give its path as `searchkit query` shows it")
+        return related_documents(searcher, docnum, path, limit=limit)
 
     def _current_searcher(self) -> Any:
         """An open searcher on the latest commit, kept between searches: opening one

@@ -27,6 +27,14 @@ class Phrase:
 
 
 @dataclass(frozen=True, slots=True)
+class Filter:
+    """`field:value`: restricts the results without counting towards their score."""
+
+    field: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
 class Not:
     operand: Node
 
@@ -41,7 +49,7 @@ class Any_:
     items: tuple[Node, ...]
 
 
-Node = Word | Phrase | Not | All | Any_
+Node = Word | Phrase | Filter | Not | All | Any_
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +81,28 @@ def _lex(query: str) -> list[_Lexeme]:
         elif char == "-" and i + 1 < n and not query[i + 1].isspace() and query[i + 1] != "-":
             lexemes.append(_Lexeme("-", char, i))
             i += 1
+        elif (field := _FIELD_PREFIX.match(query, i)) and _is_filter(query, field):
+            name = field.group(1).lower()
+            i = field.end()
+            if i < n and query[i] in _QUOTES:
+                close = min(
+                    (query.find(c, i + 1) for c in _QUOTES[query[i]] if query.find(c, i + 1) != -1),
+                    default=-1,
+                )
+                if close == -1:
+                    raise QueryError(query, "unclosed quote; close it or remove it", i)
+                value, i = query[i + 1 : close], close + 1
+            else:
+                start = i
+                while i < n and not query[i].isspace() and query[i] not in "()":
+                    i += 1
+                value = query[start:i]
+            if name not in FILTER_FIELDS:
+                known = ", ".join(f"{f}:" for f in FILTER_FIELDS)
+                raise QueryError(query, f"unknown field {name!r}; use one of {known}", field.start())
+            if not value.strip():
+                raise QueryError(query, f"{name}: needs a value, e.g. {FILTER_EXAMPLES[name]}", field.start())
+            lexemes.append(_Lexeme("filter", f"{name}:{value.strip()}", field.start()))
         else:
             start = i
             while i < n and not query[i].isspace() and query[i] not in _SPECIAL:
@@ -81,6 +111,27 @@ def _lex(query: str) -> list[_Lexeme]:
             kind = text if text in ("OR", "AND", "NOT") else "word"
             lexemes.append(_Lexeme(kind, text, start))
     return lexemes
+
+
+FILTER_FIELDS = ("tag", "title", "author", "source", "path", "date")
+FILTER_EXAMPLES = {
+    "tag": "tag:AI",
+    "title": "title:罢工",
+    "author": "author:宝玉",
+    "source": "source:微信公众号",
+    "path": "path:01-博客/",
+    "date": "date:2024-07",
+}
+_FIELD_PREFIX = re.compile(r"([A-Za-z]+):")
+
+
+def _is_filter(query: str, field: re.Match[str]) -> bool:
+    """`name:value` is a filter when the name is a known field, or looks like one
+    (letters, then a value that is not `//...`: `https://...` stays text)."""
+    if field.start() > 0 and not (query[field.start() - 1].isspace() or query[field.start() - 1] in "(-"):
+        return False
+    rest = query[field.end() : field.end() + 2]
+    return field.group(1).lower() in FILTER_FIELDS or (bool(rest) and not rest.startswith("/") and not rest[0].isspace())
 
 
 class _Parser:
@@ -152,6 +203,9 @@ class _Parser:
         self.index += 1
         if lexeme.kind == "phrase":
             return Phrase(lexeme.text)
+        if lexeme.kind == "filter":
+            name, _, value = lexeme.text.partition(":")
+            return Filter(name, value)
         return Word(lexeme.text)
 
 

@@ -17,7 +17,9 @@ What a query means (see query.py for the syntax):
 from __future__ import annotations
 
 import heapq
+import json
 import math
+import re
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -29,7 +31,7 @@ from whoosh.reading import TermNotFound
 from .analysis import find_entries, is_han, iter_tokens, substring_grams
 from .errors import QueryError
 from .highlight import make_snippet
-from .query import All, Any_, Node, Not, Phrase, Word, parse_query
+from .query import All, Any_, Filter, Node, Not, Phrase, Word, parse_query
 
 # Weight of each text field in the BM25F sum.
 FIELD_WEIGHTS: dict[str, float] = {"title": 1.0, "tags": 1.0, "summary": 1.0, "body": 1.0}
@@ -50,6 +52,11 @@ PARTIAL_COORD_POWER = 0.0
 
 Scores = dict[int, float]
 
+DEFAULT_HIT_FIELDS = ("path", "title", "score", "date", "tags", "snippet")
+HIT_FIELDS = (*DEFAULT_HIT_FIELDS, "author", "source", "url", "summary")
+SORTS = ("relevance", "date", "-date", "title")
+FACETS = ("tag", "source", "author", "year")
+
 
 @dataclass(frozen=True, slots=True)
 class Hit:
@@ -64,16 +71,23 @@ class Hit:
     author: str | None = None
     source: str | None = None
     url: str | None = None
+    summary: str = ""
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
+    def to_dict(self, fields: Iterable[str] = DEFAULT_HIT_FIELDS) -> dict[str, Any]:
+        """The hit as JSON-ready values; `fields` picks them (see HIT_FIELDS)."""
+        values = {
             "path": self.path,
             "title": self.title,
             "score": round(self.score, 4),
             "date": self.date,
             "tags": list(self.tags),
             "snippet": self.snippet,
+            "author": self.author,
+            "source": self.source,
+            "url": self.url,
+            "summary": self.summary,
         }
+        return {name: values[name] for name in fields}
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +102,9 @@ class SearchResults:
     total: int
     match: str
     hits: tuple[Hit, ...] = field(default_factory=tuple)
+    offset: int = 0
+    # value counts over all matches, most frequent first: {"tag": [("AI", 120), ...]}
+    facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
 
     def __iter__(self) -> Iterator[Hit]:
         return iter(self.hits)
@@ -98,13 +115,17 @@ class SearchResults:
     def __getitem__(self, index: int) -> Hit:
         return self.hits[index]
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
+    def to_dict(self, fields: Iterable[str] = DEFAULT_HIT_FIELDS) -> dict[str, Any]:
+        data: dict[str, Any] = {
             "query": self.query,
             "total": self.total,
             "match": self.match,
-            "hits": [hit.to_dict() for hit in self.hits],
+            "offset": self.offset,
+            "hits": [hit.to_dict(fields) for hit in self.hits],
         }
+        if self.facets:
+            data["facets"] = {name: [list(pair) for pair in counts] for name, counts in self.facets.items()}
+        return data
 
 
 @dataclass(frozen=True, slots=True)
@@ -300,9 +321,91 @@ class Ranker:
     def all_documents(self) -> Scores:
         return dict.fromkeys(self.searcher.reader().all_doc_ids(), 0.0)
 
+    def cards(self) -> dict[int, dict[str, Any]]:
+        """Date, title, tags, author and source of every live document, read once
+        per searcher from the `card` column."""
+        cached = getattr(self.searcher, "_searchkit_cards", None)
+        if cached is None:
+            cached = {}
+            for subsearcher, offset in self.searcher.leaf_searchers():
+                reader = subsearcher.reader()
+                column = reader.column_reader("card")
+                for docnum in reader.all_doc_ids():
+                    raw = column[docnum]
+                    cached[docnum + offset] = json.loads(raw) if raw else {}
+            self.searcher._searchkit_cards = cached
+        return cached
+
+    def filter(self, name: str, value: str, query: str) -> Scores:
+        """Documents passing a `name:value` filter; title: also scores."""
+        if name == "title":
+            tokens = [t for t, _, _, _ in iter_tokens(value, query=True)]
+            if not tokens:
+                raise QueryError(query, f"nothing searchable in title:{value}")
+            return _intersection([self.term("title", token) for token in tokens])
+        if name in ("tag", "author", "source"):
+            return dict.fromkeys((d for d, _ in self.postings(name, value.strip().lower())), 0.0)
+        if name == "path":
+            prefix = value.strip().lstrip("/")
+            paths = self._paths()
+            return {d: 0.0 for d, path in paths.items() if path.startswith(prefix)}
+        accept = date_predicate(value, query)
+        return {d: 0.0 for d, card in self.cards().items() if card.get("date") and accept(card["date"])}
+
+    def _paths(self) -> dict[int, str]:
+        cached = getattr(self.searcher, "_searchkit_paths", None)
+        if cached is None:
+            cached = {}
+            for subsearcher, offset in self.searcher.leaf_searchers():
+                reader = subsearcher.reader()
+                column = reader.column_reader("path")
+                for docnum in reader.all_doc_ids():
+                    cached[docnum + offset] = column[docnum]
+            self.searcher._searchkit_paths = cached
+        return cached
+
     def is_common(self, token: str) -> bool:
         limit = PARTIAL_COMMON_SHARE * self.live_count
         return any(self.document_frequency(name, token) > limit for name in FIELD_WEIGHTS)
+
+
+_DATE_VALUE = re.compile(r"^\d{4}(?:-\d{2}(?:-\d{2})?)?$")
+
+
+def date_predicate(spec: str, query: str) -> Any:
+    """A test on ISO dates for `date:` filters: 2024, 2024-07, 2024-07-01,
+    2023-05..2023-11 (inclusive; either end may be left open), >=, >, <=, <."""
+    spec = spec.strip()
+    for operator in (">=", "<=", ">", "<"):
+        if spec.startswith(operator):
+            bound = _date_bound(spec[len(operator) :], spec, query)
+            return {
+                ">=": lambda d: d >= bound,
+                ">": lambda d: d[: len(bound)] > bound,
+                "<=": lambda d: d[: len(bound)] <= bound,
+                "<": lambda d: d < bound,
+            }[operator]
+    if ".." in spec:
+        low_text, high_text = spec.split("..", 1)
+        low = _date_bound(low_text, spec, query) if low_text else ""
+        high = _date_bound(high_text, spec, query) if high_text else ""
+        return lambda d: d >= low and (not high or d[: len(high)] <= high)
+    bound = _date_bound(spec, spec, query)
+    return lambda d: d.startswith(bound)
+
+
+def _date_bound(text: str, spec: str, query: str) -> str:
+    text = text.strip()
+    valid = bool(_DATE_VALUE.match(text))
+    if valid:
+        parts = [int(p) for p in text.split("-")]
+        valid = (len(parts) < 2 or 1 <= parts[1] <= 12) and (len(parts) < 3 or 1 <= parts[2] <= 31)
+    if not valid:
+        raise QueryError(
+            query,
+            f"invalid date {spec!r}; use 2024, 2024-07, 2024-07-01, 2023-05..2023-11 or >=2024-01-01",
+        )
+    return text
 
 
 def _matcher_items(matcher: Any) -> Iterator[tuple[int, float]]:
@@ -393,6 +496,9 @@ class Plan:
         for excluded in self._negatives(ranker, self.tree):
             for docnum in excluded:
                 total.pop(docnum, None)
+        for node in self._filters():
+            allowed = ranker.filter(node.field, node.value, self.query)
+            total = {d: score for d, score in total.items() if d in allowed}
         self._add_adjacency(ranker, total)
         count = len(required)
         return {
@@ -413,6 +519,8 @@ class Plan:
                     scores[docnum] += bonus
 
     def _evaluate(self, ranker: Ranker, node: Node) -> Scores:
+        if isinstance(node, Filter):
+            return ranker.filter(node.field, node.value, self.query)
         if isinstance(node, Word):
             parts = []
             for group in _groups(node.text):
@@ -439,6 +547,14 @@ class Plan:
                     result.pop(docnum, None)
         return result
 
+    def _filters(self) -> list[Filter]:
+        """Filters that every result must pass, partial or not."""
+        if isinstance(self.tree, Filter):
+            return [self.tree]
+        if isinstance(self.tree, All):
+            return [item for item in self.tree.items if isinstance(item, Filter)]
+        return []
+
     def _negatives(self, ranker: Ranker, node: Node) -> list[Scores]:
         if isinstance(node, All):
             return [self._evaluate(ranker, item.operand) for item in node.items if isinstance(item, Not)]
@@ -461,6 +577,8 @@ def plan_query(query: str) -> Plan:
 def _prune(node: Node, query: str) -> Node | None:
     """Drop words that have no searchable token (punctuation); check that every AND
     group has something to look for."""
+    if isinstance(node, Filter):
+        return node
     if isinstance(node, Word | Phrase):
         return node if any(True for _ in iter_tokens(node.text, query=True)) else None
     if isinstance(node, Not):
@@ -482,6 +600,9 @@ def _collect(plan: Plan, node: Node, negated: bool) -> None:
     elif isinstance(node, All | Any_):
         for item in node.items:
             _collect(plan, item, negated)
+    elif isinstance(node, Filter):
+        if node.field == "title" and not negated:
+            plan.terms.extend(t for t, _, _, _ in iter_tokens(node.value, query=True))
     elif not negated:
         tokens = [t for t, _, _, _ in iter_tokens(node.text, query=True)]
         plan.terms.extend(tokens)
@@ -500,20 +621,82 @@ def _collect(plan: Plan, node: Node, negated: bool) -> None:
 # ---- running a search -----------------------------------------------------------------
 
 
-def run_search(searcher: Any, query: str, *, limit: int = 10, ranker: Ranker | None = None) -> SearchResults:
+def run_search(
+    searcher: Any,
+    query: str,
+    *,
+    limit: int = 10,
+    offset: int = 0,
+    sort: str = "relevance",
+    facets: Iterable[str] = (),
+) -> SearchResults:
     """Run `query` on an open Whoosh searcher and copy the hits out of it."""
     if limit < 1:
         raise QueryError(query, "limit must be at least 1")
+    if offset < 0:
+        raise QueryError(query, "offset must be 0 or more")
+    if sort not in SORTS:
+        raise QueryError(query, f"sort must be one of {', '.join(SORTS)}")
+    facets = tuple(facets)
+    unknown = [name for name in facets if name not in FACETS]
+    if unknown:
+        raise QueryError(query, f"unknown facet {unknown[0]!r}; use {', '.join(FACETS)}")
     plan = plan_query(query)
-    ranker = ranker or Ranker(searcher)
+    ranker = Ranker(searcher)
     match = "all"
     scores = plan.strict(ranker)
     if not scores:
         scores = plan.partial(ranker)
         match = "partial" if scores else "all"
-    best = heapq.nlargest(limit, scores.items(), key=lambda item: (item[1], -item[0]))
-    hits = tuple(_make_hit(searcher, docnum, score, plan.terms) for docnum, score in best)
-    return SearchResults(query=query, total=len(scores), match=match, hits=hits)
+    if sort == "relevance" and not plan.terms:
+        sort = "-date"  # filters alone rank nothing: newest first
+    page = _order(ranker, scores, sort, offset + limit)[offset : offset + limit]
+    hits = tuple(_make_hit(searcher, docnum, scores[docnum], plan.terms) for docnum in page)
+    return SearchResults(
+        query=query,
+        total=len(scores),
+        match=match,
+        hits=hits,
+        offset=offset,
+        facets=_facets(ranker, scores, facets),
+    )
+
+
+def _order(ranker: Ranker, scores: Scores, sort: str, count: int) -> list[int]:
+    """The first `count` documents in `sort` order."""
+    if sort == "relevance":
+        best = heapq.nsmallest(count, scores.items(), key=lambda item: (-item[1], item[0]))
+        return [docnum for docnum, _ in best]
+    cards = ranker.cards()
+    if sort == "title":
+        return sorted(scores, key=lambda d: (str(cards.get(d, {}).get("title") or "").casefold(), d))
+    dated = [d for d in scores if cards.get(d, {}).get("date")]
+    undated = sorted(d for d in scores if not cards.get(d, {}).get("date"))
+    dated.sort(key=lambda d: (cards[d]["date"], -scores[d], d), reverse=(sort == "-date"))
+    return dated + undated  # documents without a date last, either way
+
+
+def _facets(ranker: Ranker, scores: Scores, names: tuple[str, ...]) -> dict[str, list[tuple[str, int]]]:
+    if not names:
+        return {}
+    cards = ranker.cards()
+    counts: dict[str, dict[str, int]] = {name: {} for name in names}
+    for docnum in scores:
+        card = cards.get(docnum, {})
+        values = {
+            "tag": card.get("tags") or [],
+            "source": [card["source"]] if card.get("source") else [],
+            "author": [card["author"]] if card.get("author") else [],
+            "year": [card["date"][:4]] if card.get("date") else [],
+        }
+        for name in names:
+            bucket = counts[name]
+            for value in values[name]:
+                bucket[value] = bucket.get(value, 0) + 1
+    return {
+        name: sorted(bucket.items(), key=lambda item: (-item[1], item[0]))
+        for name, bucket in counts.items()
+    }
 
 
 def _make_hit(searcher: Any, docnum: int, score: float, terms: list[str]) -> Hit:
@@ -523,6 +706,7 @@ def _make_hit(searcher: Any, docnum: int, score: float, terms: list[str]) -> Hit
     summary = stored.get("summary") or ""
     text = f"{summary}\n{body}" if summary else body
     return Hit(
+        summary=summary,
         path=stored["path"],
         title=stored.get("title") or stored["path"],
         score=score,
@@ -585,3 +769,44 @@ def explain_document(searcher: Any, query: str, docnum: int, path: str) -> Expla
         contributions=tuple(contributions),
         missing=tuple(t for t in dict.fromkeys(plan.terms) if t not in found),
     )
+
+
+# ---- related documents ------------------------------------------------------------------
+
+RELATED_TERMS = 25
+# a term in more than this share of documents says little about what a document is about
+RELATED_MAX_SHARE = 0.2
+RELATED_TAG_WEIGHT = 2.0
+
+
+def related_documents(searcher: Any, docnum: int, path: str, *, limit: int = 10) -> SearchResults:
+    """Documents most like the one at `docnum`: those sharing its most distinctive
+    words (more-like-this, tf·idf-picked, BM25-scored) and its rarer tags."""
+    ranker = Ranker(searcher)
+    stored = searcher.stored_fields(docnum)
+    body = zlib.decompress(stored["body_z"]).decode("utf-8") if stored.get("body_z") else ""
+    text = "\n".join((stored.get("title") or "", stored.get("summary") or "", body))
+    frequencies: dict[str, int] = {}
+    for token, _, _, _ in iter_tokens(text, query=True):
+        if (len(token) > 1 or not is_han(token)) and not token.isdigit():
+            frequencies[token] = frequencies.get(token, 0) + 1
+    count = ranker.live_count
+    weights = {}
+    for token, frequency in frequencies.items():
+        documents = max(ranker.document_frequency(name, token) for name in ("body", "summary", "title"))
+        if 2 <= documents <= max(RELATED_MAX_SHARE * count, 3):
+            weights[token] = (1 + math.log(frequency)) * math.log(count / documents)
+    scores: Scores = {}
+    for token, weight in heapq.nlargest(RELATED_TERMS, weights.items(), key=lambda item: item[1]):
+        _add(scores, ranker.word(token), weight)
+    card = ranker.cards().get(docnum, {})
+    for tag in card.get("tags") or []:
+        tagged = [d for d, _ in ranker.postings("tag", tag.lower())]
+        if 1 < len(tagged) <= max(RELATED_MAX_SHARE * count, 3):
+            bonus = RELATED_TAG_WEIGHT * math.log(count / len(tagged))
+            for other in tagged:
+                scores[other] = scores.get(other, 0.0) + bonus
+    scores.pop(docnum, None)
+    page = _order(ranker, scores, "relevance", limit)
+    hits = tuple(_make_hit(searcher, d, scores[d], []) for d in page)
+    return SearchResults(query=f"related:{path}", total=len(scores), match="all", hits=hits)
