@@ -67,12 +67,7 @@ def _lex(query: str) -> list[_Lexeme]:
         if char.isspace():
             i += 1
         elif char in _QUOTES:
-            close = min(
-                (query.find(c, i + 1) for c in _QUOTES[char] if query.find(c, i + 1) != -1),
-                default=-1,
-            )
-            if close == -1:
-                raise QueryError(query, "unclosed quote; close it or remove it", i)
+            close = _closing_quote(query, i)
             lexemes.append(_Lexeme("phrase", query[i + 1 : close], i))
             i = close + 1
         elif char in "()":
@@ -85,12 +80,7 @@ def _lex(query: str) -> list[_Lexeme]:
             name = field.group(1).lower()
             i = field.end()
             if i < n and query[i] in _QUOTES:
-                close = min(
-                    (query.find(c, i + 1) for c in _QUOTES[query[i]] if query.find(c, i + 1) != -1),
-                    default=-1,
-                )
-                if close == -1:
-                    raise QueryError(query, "unclosed quote; close it or remove it", i)
+                close = _closing_quote(query, i)
                 value, i = query[i + 1 : close], close + 1
             else:
                 start = i
@@ -111,6 +101,15 @@ def _lex(query: str) -> list[_Lexeme]:
             kind = text if text in ("OR", "AND", "NOT") else "word"
             lexemes.append(_Lexeme(kind, text, start))
     return lexemes
+
+
+def _closing_quote(query: str, opening: int) -> int:
+    """Where the quote opened at `opening` closes (“ may close with " and back)."""
+    found = [query.find(c, opening + 1) for c in _QUOTES[query[opening]]]
+    close = min((position for position in found if position != -1), default=-1)
+    if close == -1:
+        raise QueryError(query, "unclosed quote; close it or remove it", opening)
+    return close
 
 
 FILTER_FIELDS = ("tag", "title", "author", "source", "path", "date")

@@ -322,19 +322,28 @@ class Ranker:
         return dict.fromkeys(self.searcher.reader().all_doc_ids(), 0.0)
 
     def cards(self) -> dict[int, dict[str, Any]]:
-        """Date, title, tags, author and source of every live document, read once
-        per searcher from the `card` column."""
-        cached = getattr(self.searcher, "_searchkit_cards", None)
-        if cached is None:
-            cached = {}
+        """Date, title, tags, author and source of every live document."""
+        return self._column("card", lambda raw: json.loads(raw) if raw else {})
+
+    def _paths(self) -> dict[int, str]:
+        return self._column("path", lambda path: path)
+
+    def is_common(self, token: str) -> bool:
+        limit = PARTIAL_COMMON_SHARE * self.live_count
+        return any(self.document_frequency(name, token) > limit for name in FIELD_WEIGHTS)
+
+    def _column(self, name: str, decode: Any) -> dict[int, Any]:
+        """A column's decoded value for every live document, read once per searcher."""
+        cache = self.searcher.__dict__.setdefault("_searchkit_columns", {})
+        if name not in cache:
+            values = {}
             for subsearcher, offset in self.searcher.leaf_searchers():
                 reader = subsearcher.reader()
-                column = reader.column_reader("card")
+                column = reader.column_reader(name)
                 for docnum in reader.all_doc_ids():
-                    raw = column[docnum]
-                    cached[docnum + offset] = json.loads(raw) if raw else {}
-            self.searcher._searchkit_cards = cached
-        return cached
+                    values[docnum + offset] = decode(column[docnum])
+            cache[name] = values
+        return cache[name]
 
     def filter(self, name: str, value: str, query: str) -> Scores:
         """Documents passing a `name:value` filter; title: also scores."""
@@ -352,21 +361,6 @@ class Ranker:
         accept = date_predicate(value, query)
         return {d: 0.0 for d, card in self.cards().items() if card.get("date") and accept(card["date"])}
 
-    def _paths(self) -> dict[int, str]:
-        cached = getattr(self.searcher, "_searchkit_paths", None)
-        if cached is None:
-            cached = {}
-            for subsearcher, offset in self.searcher.leaf_searchers():
-                reader = subsearcher.reader()
-                column = reader.column_reader("path")
-                for docnum in reader.all_doc_ids():
-                    cached[docnum + offset] = column[docnum]
-            self.searcher._searchkit_paths = cached
-        return cached
-
-    def is_common(self, token: str) -> bool:
-        limit = PARTIAL_COMMON_SHARE * self.live_count
-        return any(self.document_frequency(name, token) > limit for name in FIELD_WEIGHTS)
 
 
 _DATE_VALUE = re.compile(r"^\d{4}(?:-\d{2}(?:-\d{2})?)?$")
