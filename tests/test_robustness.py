@@ -171,3 +171,35 @@ def test_second_writer_names_the_first(tmp_path: Path) -> None:
         assert runner.invoke(cli, ["query", "好莱坞", "--index", str(tmp_path / "index")]).exit_code == 0
     finally:
         holder.cancel()
+
+
+def test_two_index_runs_at_once(tmp_path: Path) -> None:
+    vault, index_path = tmp_path / "vault", tmp_path / "index"
+    _vault_of(80, vault, 0)
+    command = [sys.executable, "-m", "searchkit", "index", str(vault), "--index", str(index_path)]
+    runs = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    outcomes = [(run.wait(timeout=300), run.stdout.read(), run.stderr.read()) for run in runs]  # type: ignore[union-attr]
+    for code, _, stderr in outcomes:
+        assert code in (0, 1) and "Traceback" not in stderr
+        if code == 1:
+            assert "being updated by another process" in stderr and len(stderr.strip().splitlines()) == 1
+    assert any(code == 0 for code, _, _ in outcomes)
+    assert sorted(Index(index_path).documents()) == sorted(f"doc{i:03}.md" for i in range(80))
+
+
+def test_queries_during_an_index_run_see_a_consistent_index(tmp_path: Path) -> None:
+    vault, index_path = tmp_path / "vault", tmp_path / "index"
+    first = _vault_of(40, vault, 0)
+    Index(index_path).update(vault)
+    second = _vault_of(40, vault, 1)  # every file changes: old markers go, new ones come
+    writer = subprocess.Popen([sys.executable, "-c", CRASH_SCRIPT, str(index_path), str(vault)])
+    reader = Index(index_path)
+    seen = 0
+    while writer.poll() is None or seen == 0:
+        old = reader.search(next(iter(first))).total
+        new = reader.search(next(iter(second))).total
+        assert (old, new) in ((1, 0), (0, 1))  # one generation or the other, never both or none
+        assert len(reader) == 40
+        seen += 1
+    assert writer.returncode == 0
+    assert reader.search(next(iter(second))).total == 1
