@@ -299,10 +299,16 @@ class Ranker:
             scores = _union([scores, self.substring(token)])
         return scores
 
-    def phrase(self, tokens: list[str]) -> Scores:
+    def phrase(self, text: str) -> Scores:
+        """Documents with the words of `text` side by side. Han characters typed
+        without spaces (「河西文化」) also match where that string occurs but was cut
+        into words differently."""
+        tokens = [t for t, _, _, _ in iter_tokens(text, query=True)]
         if len(tokens) == 1:
             return self.token(tokens[0], alone=True)
-        matched: set[int] = set()
+        joined = "".join(tokens)
+        substring = self.substring(joined) if is_han(text.strip()) else {}
+        matched: set[int] = set(substring)
         for fieldname in FIELD_WEIGHTS:
             query = wq.Phrase(fieldname, tokens)
             matcher = query.matcher(self.searcher, self.searcher.boolean_context())
@@ -311,7 +317,7 @@ class Ranker:
                 if self._deleted is None or docnum not in self._deleted:
                     matched.add(docnum)
                 matcher.next()
-        words = _union(self.word(token) for token in tokens)
+        words = _union([*(self.word(token) for token in tokens), substring])
         return {docnum: words.get(docnum, 0.0) for docnum in matched}
 
     def adjacency(self, left: str, right: str) -> Scores:
@@ -452,6 +458,7 @@ class Plan:
     query: str
     tree: Node
     terms: list[str] = field(default_factory=list)  # positive tokens, for highlighting
+    # (token, [token]) for words, (None, [phrase text]) for phrases
     leaves: list[tuple[str | None, list[str]]] = field(default_factory=list)
     adjacent: list[tuple[str, str]] = field(default_factory=list)
     runs: list[str] = field(default_factory=list)  # Han runs of several tokens
@@ -474,7 +481,7 @@ class Plan:
                 scores = ranker.token(token, alone=False)
                 (optional if ranker.is_common(token) else required).append(scores)
             else:
-                required.append(ranker.phrase(tokens))
+                required.append(ranker.phrase(tokens[0]))
         if not required:
             return {}
         matched: dict[int, int] = {}
@@ -525,7 +532,7 @@ class Plan:
                     parts.append(ranker.token(group.tokens[0], alone=True))
             return _intersection(parts)
         if isinstance(node, Phrase):
-            return ranker.phrase([t for t, _, _, _ in iter_tokens(node.text, query=True)])
+            return ranker.phrase(node.text)
         if isinstance(node, Not):
             everything = ranker.all_documents()
             for docnum in self._evaluate(ranker, node.operand):
@@ -601,7 +608,7 @@ def _collect(plan: Plan, node: Node, negated: bool) -> None:
         tokens = [t for t, _, _, _ in iter_tokens(node.text, query=True)]
         plan.terms.extend(tokens)
         if isinstance(node, Phrase):
-            plan.leaves.append((None, tokens))
+            plan.leaves.append((None, [node.text]))
             return
         plan.leaves.extend((token, [token]) for token in tokens)
         for group in _groups(node.text):

@@ -205,3 +205,14 @@ def test_explain_unknown_document(indexed: Index) -> None:
 
     with pytest.raises(DocumentError):
         indexed.explain("好莱坞", "nope.md")
+
+
+def test_quoted_han_phrase_also_matches_text_cut_differently(vault: Path, isolated_index: Path) -> None:
+    """「河西文化」 in a question must find a passage containing 河西文化 even when
+    jieba cut the passage as 河/西文/化 (found by the quality benchmark, #4)."""
+    write(vault / "h.md", "这里讨论河西文化的发展。")
+    ix = Index(isolated_index)
+    ix.update(vault)
+    assert "h.md" in paths(ix.search("「河西文化」"))
+    assert "h.md" in paths(ix.search('"西文化的发"'))  # any contiguous run of the text
+    assert ix.search('"化的 河西"').total == 0  # words with a space still need to be adjacent
