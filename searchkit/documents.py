@@ -199,10 +199,16 @@ def split_sections(content: str) -> tuple[str | None, str, str, str]:
     )
 
 
-_MARKDOWN_RULES: list[tuple[re.Pattern[str], str]] = [
+def _link_text(match: re.Match[str]) -> str:
+    """What a reader sees of [[folder/note|alias]]: the alias, else the note's name."""
+    alias = (match.group(2) or "").strip()
+    return alias or match.group(1).strip().rsplit("/", 1)[-1]
+
+
+_MARKDOWN_RULES: list[tuple[re.Pattern[str], Any]] = [
     (re.compile(r"!\[([^\]\n]*)\]\([^)\n]*\)"), r"\1"),  # images: keep alt text
     (re.compile(r"\[([^\]\n]*)\]\([^)\n]*\)"), r"\1"),  # links: keep the words
-    (re.compile(r"\[\[([^\]\|\n]+?)(?:\|([^\]\n]*))?\]\]"), r"\1"),  # wiki-links
+    (re.compile(r"\[\[([^\]\|\n]+?)(?:\|([^\]\n]*))?\]\]"), lambda m: _link_text(m)),  # wiki-links
     (re.compile(r"</?[A-Za-z][^>\n]*>"), ""),  # inline HTML tags
     (re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1"), r"\2"),  # bold
     (re.compile(r"^[ \t]{0,3}#{1,6}[ \t]+", re.M), ""),  # heading marks

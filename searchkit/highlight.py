@@ -31,7 +31,14 @@ def match_ranges(text: str, terms: Iterable[str]) -> list[tuple[int, int]]:
     pattern = _terms_pattern(terms)
     if pattern is None:
         return []
-    return [match.span() for match in pattern.finditer(normalize(text))]
+    merged: list[tuple[int, int]] = []
+    for match in pattern.finditer(normalize(text)):
+        start, end = match.span()
+        if merged and merged[-1][1] == start:  # 提示|词 side by side: one mark
+            merged[-1] = (merged[-1][0], end)
+        else:
+            merged.append((start, end))
+    return merged
 
 
 def _terms_pattern(terms: Iterable[str]) -> re.Pattern[str] | None:

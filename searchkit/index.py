@@ -335,6 +335,8 @@ class Index:
         if not self.exists:
             return {}
         with self._open().reader() as reader:
+            if not reader.doc_count_all():  # an empty index has no columns yet
+                return {}
             paths = reader.column_reader("path")
             fingerprints = reader.column_reader("fingerprint")
             return {paths[docnum]: fingerprints[docnum] for docnum in reader.all_doc_ids()}
@@ -369,11 +371,17 @@ class Index:
             old_dictionary: set[str] = set()
             writer = self._writer(create=True)
         else:
-            self._open()
-            existing = self.indexed_fingerprints()
-            known_words = self._indexed_keywords()
-            old_dictionary = set(self.metadata().get("dictionary", []))
+            # take the lock first: what is indexed must be read after any other
+            # writer has committed, or both would add the same files
             writer = self._writer(create=False)
+            try:
+                existing = self.indexed_fingerprints()
+                known_words = self._indexed_keywords()
+            except BaseException:
+                writer.cancel()
+                self._release_writer()
+                raise
+            old_dictionary = set(self.metadata().get("dictionary", []))
 
         try:
             removed = [path for path in existing if path not in scan.files]
@@ -451,6 +459,8 @@ class Index:
     def _indexed_keywords(self) -> dict[str, list[str]]:
         """Path → the dictionary words each indexed document contributed."""
         with self._open().reader() as reader:
+            if not reader.doc_count_all():
+                return {}
             paths = reader.column_reader("path")
             keywords = reader.column_reader("keywords")
             return {

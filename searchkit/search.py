@@ -345,6 +345,8 @@ class Ranker:
             values = {}
             for subsearcher, offset in self.searcher.leaf_searchers():
                 reader = subsearcher.reader()
+                if not reader.doc_count_all():
+                    continue
                 column = reader.column_reader(name)
                 for docnum in reader.all_doc_ids():
                     values[docnum + offset] = decode(column[docnum])
@@ -575,6 +577,16 @@ def plan_query(query: str) -> Plan:
     return plan
 
 
+def highlight_terms(plan: Plan) -> list[str]:
+    """What to mark in snippets: the query's words and whole Han runs, but not a
+    single character cut out of a longer run (the 体 of 智能体 would light up 具体)."""
+    return [
+        term
+        for term in dict.fromkeys([*plan.runs, *plan.terms])
+        if not (len(term) == 1 and is_han(term) and term not in plan.alone)
+    ]
+
+
 def _prune(node: Node, query: str) -> Node | None:
     """Drop words that have no searchable token (punctuation); check that every AND
     group has something to look for."""
@@ -652,7 +664,8 @@ def run_search(
     if sort == "relevance" and not plan.terms:
         sort = "-date"  # filters alone rank nothing: newest first
     page = _order(ranker, scores, sort, offset + limit)[offset : offset + limit]
-    hits = tuple(_make_hit(searcher, docnum, scores[docnum], plan.terms) for docnum in page)
+    marked = highlight_terms(plan)
+    hits = tuple(_make_hit(searcher, docnum, scores[docnum], marked) for docnum in page)
     return SearchResults(
         query=query,
         total=len(scores),

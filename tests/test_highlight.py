@@ -69,3 +69,8 @@ def test_snippet_is_escaped_text_of_the_document(text: str, terms: list[str]) ->
     plain = html.unescape(_TAG.sub("", snippet)).strip("…")
     flattened = re.sub(r"\s*\n\s*", " ", text)
     assert plain in flattened
+
+
+def test_neighbouring_matches_form_one_mark() -> None:
+    """提示 and 词 side by side are one <mark>, not two (speed benchmark review, #3)."""
+    assert make_snippet("如何写好提示词。", ["提示", "词"]) == "如何写好<mark>提示词</mark>。"

@@ -178,7 +178,8 @@ def test_two_index_runs_at_once(tmp_path: Path) -> None:
     _vault_of(80, vault, 0)
     command = [sys.executable, "-m", "searchkit", "index", str(vault), "--index", str(index_path)]
     runs = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
-    outcomes = [(run.wait(timeout=300), run.stdout.read(), run.stderr.read()) for run in runs]  # type: ignore[union-attr]
+    outcomes = [(run.returncode, *run.communicate(timeout=300)) for run in runs]
+    outcomes = [(run.returncode, out, err) for run, (_, out, err) in zip(runs, outcomes, strict=True)]
     for code, _, stderr in outcomes:
         assert code in (0, 1) and "Traceback" not in stderr
         if code == 1:
@@ -203,3 +204,12 @@ def test_queries_during_an_index_run_see_a_consistent_index(tmp_path: Path) -> N
         seen += 1
     assert writer.returncode == 0
     assert reader.search(next(iter(second))).total == 1
+
+
+def test_an_empty_vault_gives_an_empty_index_that_answers(tmp_path: Path) -> None:
+    (tmp_path / "vault").mkdir()
+    ix = Index(tmp_path / "index")
+    assert ix.update(tmp_path / "vault").documents == 0
+    assert ix.search("好莱坞").total == 0
+    assert ix.search("tag:AI", facets=["tag"]).total == 0
+    assert ix.update(tmp_path / "vault").documents == 0

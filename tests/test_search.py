@@ -216,3 +216,19 @@ def test_quoted_han_phrase_also_matches_text_cut_differently(vault: Path, isolat
     assert "h.md" in paths(ix.search("「河西文化」"))
     assert "h.md" in paths(ix.search('"西文化的发"'))  # any contiguous run of the text
     assert ix.search('"化的 河西"').total == 0  # words with a space still need to be adjacent
+
+
+def test_single_characters_of_a_query_word_do_not_light_up_elsewhere(vault: Path, isolated_index: Path) -> None:
+    write(vault / "z.md", "智能体很具体。")
+    ix = Index(isolated_index)
+    ix.update(vault)
+    snippet = next(h.snippet for h in ix.search("智能体") if h.path == "z.md")
+    assert snippet == "<mark>智能体</mark>很具体。"
+
+
+def test_wiki_links_read_as_their_alias_or_name(vault: Path, isolated_index: Path) -> None:
+    write(vault / "w.md", "见 [[02-资源/工具/某工具：说明|某工具]] 与 [[00-元语/AI]] 的笔记。")
+    ix = Index(isolated_index)
+    ix.update(vault)
+    hit = next(h for h in ix.search("笔记") if h.path == "w.md")
+    assert "02-资源" not in hit.snippet and "某工具" in hit.snippet and "AI" in hit.snippet
