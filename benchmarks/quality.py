@@ -20,12 +20,13 @@ import argparse
 import json
 import math
 import random
-import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+
+from common import git_commit, log
 
 from textbook import Textbook
 
@@ -35,18 +36,6 @@ REPO = Path(__file__).resolve().parents[1]
 SETS = ("cmrc2018", "drcd", "drcd_simpq")
 METRICS = ("mrr@10", "recall@10", "ndcg@10")
 K = 10
-
-
-def log(*args: object) -> None:
-    print(*args, file=sys.stderr, flush=True)
-
-
-def git_commit() -> str:
-    def git(*args: str) -> str:
-        return subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True).stdout.strip()
-
-    commit = git("rev-parse", "--short", "HEAD") or "unknown"
-    return commit + ("-dirty" if git("status", "--porcelain", "--", "searchkit") else "")
 
 
 def read_tsv(path: Path) -> list[list[str]]:

@@ -19,22 +19,18 @@ import argparse
 import json
 import random
 import re
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from common import git_commit
 
 from searchkit import Index, load_document
 
 REPO = Path(__file__).resolve().parents[1]
 RELATED_SECTION = re.compile(r"^## 相关文档\s*$(.*?)(?=^## |\Z)", re.M | re.S)
 LINK = re.compile(r"\[\[([^\]\|#]+)")
-
-
-def commit() -> str:
-    done = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True)
-    return done.stdout.strip() or "unknown"
 
 
 def prepare(corpus: Path, target: Path) -> dict[str, set[str]]:
@@ -84,6 +80,8 @@ def main() -> None:
             for p in vault.rglob("*.md")
         }
         queries = sorted(links)
+        if not queries:
+            raise SystemExit(f"no file under {args.corpus} lists related documents under ## 相关文档")
         if args.sample and args.sample < len(queries):
             queries = random.Random(args.seed).sample(queries, args.sample)
         totals = {"searchkit": 0.0, "tag-overlap": 0.0}
@@ -96,7 +94,7 @@ def main() -> None:
             totals["searchkit"] += len(links[path] & set(ours)) / len(links[path])
             totals["tag-overlap"] += len(links[path] & set(theirs)) / len(links[path])
         ix.close()
-    sha = commit()
+    sha = git_commit()
     for impl, total in totals.items():
         value = round(total / len(queries), 4)
         print(json.dumps({"bench": "related", "impl": impl, "metric": "recall@10", "value": value,

@@ -59,6 +59,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from common import git_commit, log
 from typing import Any
 
 BENCH = Path(__file__).resolve().parent
@@ -119,18 +121,6 @@ TABLE = {
     "query_p95_ms": ("warm query p95 ms", "{:.2f}"),
     "cold_query_ms": ("cold CLI query ms", "{:,.0f}"),
 }
-
-
-def log(*args: object) -> None:
-    print(*args, file=sys.stderr, flush=True)
-
-
-def git_commit() -> str:
-    def git(*args: str) -> str:
-        return subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True).stdout.strip()
-
-    commit = git("rev-parse", "--short", "HEAD") or "unknown"
-    return commit + ("-dirty" if git("status", "--porcelain", "--", "searchkit") else "")
 
 
 def searchkit_diff() -> str:

@@ -101,6 +101,30 @@ def test_messy_vault_indexes_every_good_file(tmp_path: Path) -> None:
     assert followed.search("标记己").total == 1
 
 
+def test_file_vanishing_during_the_run_is_skipped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import searchkit.index as index_module
+
+    vault = tmp_path / "vault"
+    write(vault / "stays.md", "留下的标记")
+    goner = write(vault / "goes.md", "消失的标记")
+    real = index_module.read_document
+    calls = []
+
+    def read_then_delete(path, root):  # type: ignore[no-untyped-def]
+        calls.append(path.name)
+        loaded = real(path, root)
+        if path.name == "goes.md" and goner.exists():
+            goner.unlink()  # gone before the second pass reads it again
+        return loaded
+
+    monkeypatch.setattr(index_module, "read_document", read_then_delete)
+    ix = Index(tmp_path / "index")
+    stats = ix.update(vault)
+    assert [s.path for s in stats.skipped] == ["goes.md"] and "cannot read" in stats.skipped[0].reason
+    assert ix.search("留下的标记").total == 1 and stats.documents == 1
+    assert Index(tmp_path / "index").update(vault).documents == 1
+
+
 def test_huge_file_is_indexed_with_bounded_memory(tmp_path: Path) -> None:
     vault = tmp_path / "vault"
     paragraph = "这是一个很长的文件，里面有很多重复的句子。" * 50 + "\n"
@@ -130,9 +154,17 @@ def _vault_of(n: int, root: Path, generation: int) -> set[str]:
 def test_kill_during_index_loses_and_duplicates_nothing(tmp_path: Path) -> None:
     """Kill -9 an index run at random moments; every run after must open, and a
     clean sync must index exactly the files on disk."""
-    rng = random.Random(6)
+    _kill_trials(tmp_path, int(os.environ.get("SEARCHKIT_KILL_TRIALS", "4")), seed=6)
+
+
+@pytest.mark.slow
+def test_kill_during_index_many_times(tmp_path: Path) -> None:
+    _kill_trials(tmp_path, 30, seed=7)
+
+
+def _kill_trials(tmp_path: Path, trials: int, seed: int) -> None:
+    rng = random.Random(seed)
     vault, index_path = tmp_path / "vault", tmp_path / "index"
-    trials = int(os.environ.get("SEARCHKIT_KILL_TRIALS", "4"))
     for generation in range(trials):
         _vault_of(60, vault, generation)
         process = subprocess.Popen(
