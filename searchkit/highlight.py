@@ -100,7 +100,8 @@ def _best_window(text: str, ranges: list[tuple[int, int]]) -> tuple[int, int]:
             while probe < len(ranges) and ranges[probe][0] < end:
                 inside.append(normalized[ranges[probe][0] : ranges[probe][1]])
                 probe += 1
-            score = (len(set(inside)), len(inside))
+            # the most of the query shown: distinct matched characters, then matches
+            score = (sum(map(len, set(inside))), len(inside))
             if score > best_score:
                 best, best_score = index, score
     start, end = sentences[best]

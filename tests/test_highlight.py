@@ -74,3 +74,9 @@ def test_snippet_is_escaped_text_of_the_document(text: str, terms: list[str]) ->
 def test_neighbouring_matches_form_one_mark() -> None:
     """提示 and 词 side by side are one <mark>, not two (speed benchmark review, #3)."""
     assert make_snippet("如何写好提示词。", ["提示", "词"]) == "如何写好<mark>提示词</mark>。"
+
+
+def test_snippet_prefers_the_sentence_showing_more_of_the_query() -> None:
+    text = "开头标记在这里。中间的文字。结尾标记在这里。"
+    snippet = make_snippet(text, ["结尾标记", "结尾", "标记"])
+    assert "<mark>结尾标记</mark>" in snippet and "开头" not in snippet
