@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from searchkit import Index, QueryError
 from searchkit.cli import cli
 
-from .conftest import SEED, write
+from .conftest import SEED
 
 KAZIKE = {
     SEED,
