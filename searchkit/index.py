@@ -435,7 +435,7 @@ class Index:
             changed=changed,
             removed=len(removed),
             unchanged=len(scan.files) - added - changed - reindexed - len(
-                [s for s in skipped if s.path in scan.files and s.path not in existing]
+                {s.path for s in skipped if s.path in scan.files}
             ),
             reindexed=reindexed,
             skipped=tuple(skipped),

@@ -129,3 +129,12 @@ def test_hits_are_plain_objects_usable_after_close(indexed: Index) -> None:
     assert hit.path == SEED
     assert hit.to_dict()["tags"] == ["数字生命卡兹克", "AI", "llm"]
     assert set(hit.to_dict()) == {"path", "title", "score", "date", "tags", "snippet"}
+
+
+def test_a_changed_file_that_became_unreadable_keeps_its_old_version(vault: Path, indexed: Index) -> None:
+    seed = vault / SEED
+    seed.write_bytes(b"\x00now binary")
+    stats = indexed.update(vault)
+    assert [s.path for s in stats.skipped] == [SEED]
+    assert stats.unchanged == stats.documents - 1 and stats.changed == 0
+    assert indexed.search("好莱坞 罢工").total == 3  # nothing lost
