@@ -144,6 +144,10 @@ class _progress_bar:
             self._bar.__enter__()
         self._bar.update(done - self._shown)
         self._shown = done
+        if done == total:  # Whoosh's commit comes next and takes longer than adding did
+            self._bar.__exit__(None, None, None)
+            self._bar = None
+            click.echo("writing the index…", err=True)
 
     def __exit__(self, *exc: object) -> None:
         if self._bar is not None:
