@@ -41,9 +41,9 @@ from .errors import (
     IndexVersionError,
     SearchkitError,
 )
+from .ranking import Ranker, intersection
 from .search import (
     Explanation,
-    Ranker,
     SearchResults,
     explain_document,
     related_documents,
@@ -334,12 +334,16 @@ class Index:
         """Path → fingerprint of every document in the index."""
         if not self.exists:
             return {}
+        return self._indexed_column("fingerprint")
+
+    def _indexed_column(self, name: str) -> dict[str, bytes]:
+        """Path → the value of a per-document column, for every indexed document."""
         with self._open().reader() as reader:
             if not reader.doc_count_all():  # an empty index has no columns yet
                 return {}
             paths = reader.column_reader("path")
-            fingerprints = reader.column_reader("fingerprint")
-            return {paths[docnum]: fingerprints[docnum] for docnum in reader.all_doc_ids()}
+            values = reader.column_reader(name)
+            return {paths[docnum]: values[docnum] for docnum in reader.all_doc_ids()}
 
     def update(
         self,
@@ -468,16 +472,11 @@ class Index:
 
     def _indexed_keywords(self) -> dict[str, list[str]]:
         """Path → the dictionary words each indexed document contributed."""
-        with self._open().reader() as reader:
-            if not reader.doc_count_all():
-                return {}
-            paths = reader.column_reader("path")
-            keywords = reader.column_reader("keywords")
-            return {
-                paths[docnum]: keywords[docnum].decode("utf-8").split("\n")
-                for docnum in reader.all_doc_ids()
-                if keywords[docnum]
-            }
+        return {
+            path: words.decode("utf-8").split("\n")
+            for path, words in self._indexed_column("keywords").items()
+            if words
+        }
 
     def _documents_containing(self, words: set[str]) -> set[str]:
         """Paths of indexed documents whose text contains any of `words` (searched
@@ -490,10 +489,9 @@ class Index:
             tokens = query_tokens(word)
             if not tokens:
                 continue
-            parts = [ranker.token(token, alone=len(tokens) == 1) for token in tokens]
-            smallest = min(parts, key=len)
-            found.update(d for d in smallest if all(d in part for part in parts))
-        return {searcher.stored_fields(docnum)["path"] for docnum in found}
+            found.update(intersection([ranker.token(t, alone=len(tokens) == 1) for t in tokens]))
+        paths = ranker.paths()
+        return {paths[docnum] for docnum in found}
 
     # -- the dictionary --
 

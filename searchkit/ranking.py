@@ -67,17 +67,20 @@ class Ranker:
         self.searcher = searcher
         self.doc_count = max(searcher.doc_count_all(), 1)
         self.live_count = max(searcher.doc_count(), 1)
-        self._deleted: set[int] | None = None
-        if searcher.reader().has_deletions():
-            self._deleted = set(range(searcher.doc_count_all())) - set(
-                searcher.reader().all_doc_ids()
+        # what depends only on the searcher is kept with it, so that later searches on
+        # the same commit reuse it: deleted documents, field lengths (read one posting
+        # at a time), whole columns
+        self._cache: dict[str, Any] = searcher.__dict__.setdefault("_searchkit_cache", {})
+        if "deleted" not in self._cache:
+            reader = searcher.reader()
+            self._cache["deleted"] = (
+                set(range(searcher.doc_count_all())) - set(reader.all_doc_ids())
+                if reader.has_deletions()
+                else None
             )
+        self._deleted: set[int] | None = self._cache["deleted"]
+        self._lengths: dict[str, dict[int, int]] = self._cache.setdefault("lengths", {})
         self._term_scores: dict[tuple[str, str], Scores] = {}
-        # field lengths are read one posting at a time: keep them with the searcher,
-        # so that later searches on it reuse them
-        if not hasattr(searcher, "_searchkit_lengths"):
-            searcher._searchkit_lengths = {}
-        self._lengths: dict[str, dict[int, int]] = searcher._searchkit_lengths
         self._average_length: dict[str, float] = {}
 
     # -- raw postings and BM25 --
@@ -196,7 +199,8 @@ class Ranker:
         """Date, title, tags, author and source of every live document."""
         return self._column("card", lambda raw: json.loads(raw) if raw else {})
 
-    def _paths(self) -> dict[int, str]:
+    def paths(self) -> dict[int, str]:
+        """The path of every live document."""
         return self._column("path", lambda path: path)
 
     def is_common(self, token: str) -> bool:
@@ -205,7 +209,7 @@ class Ranker:
 
     def _column(self, name: str, decode: Any) -> dict[int, Any]:
         """A column's decoded value for every live document, read once per searcher."""
-        cache = self.searcher.__dict__.setdefault("_searchkit_columns", {})
+        cache = self._cache.setdefault("columns", {})
         if name not in cache:
             values = {}
             for subsearcher, offset in self.searcher.leaf_searchers():
@@ -229,7 +233,7 @@ class Ranker:
             return dict.fromkeys((d for d, _ in self.postings(name, value.strip().lower())), 0.0)
         if name == "path":
             prefix = value.strip().lstrip("/")
-            paths = self._paths()
+            paths = self.paths()
             return {d: 0.0 for d, path in paths.items() if path.startswith(prefix)}
         accept = date_predicate(value, query)
         return {d: 0.0 for d, card in self.cards().items() if card.get("date") and accept(card["date"])}
