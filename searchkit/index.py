@@ -17,19 +17,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from array import array
-from itertools import accumulate
-
 from whoosh import index as whoosh_index
 from whoosh.columns import VarBytesColumn
-from whoosh.fields import COLUMN, ID, KEYWORD, STORED, TEXT, Schema
-from whoosh.formats import Existence, Positions
+from whoosh.fields import COLUMN, ID, KEYWORD, STORED, Schema
 
 from .analysis import (
     ANALYZER_VERSION,
-    chinese_analyzer,
     dictionary_form,
     gram_set,
+    iter_tokens,
     query_tokens,
     set_dictionary,
 )
@@ -41,6 +37,8 @@ from .errors import (
     IndexVersionError,
     SearchkitError,
 )
+from .postings import TEXT_FIELDS, SegmentPostings, postings_path
+from .postings import SegmentWriter as PostingsWriter
 from .ranking import Ranker, intersection
 from .search import (
     Explanation,
@@ -50,7 +48,7 @@ from .search import (
     run_search,
 )
 
-INDEX_FORMAT = 2
+INDEX_FORMAT = 3
 META_FILE = "searchkit.json"
 WRITER_PID_FILE = "writer.pid"
 USER_DICTIONARY_FILE = "dictionary.txt"
@@ -60,50 +58,6 @@ DEFAULT_INDEX_PATH = "index"
 ProgressCallback = Callable[[int, int], None]
 
 
-class CompactPositions(Positions):
-    """Whoosh's Positions format with position deltas packed as a typed array.
-
-    Whoosh pickles each posting's position list (about 10 bytes of overhead per
-    posting); a one-byte type code plus 1-4 bytes per position makes the index far
-    smaller. Pickled into the schema: part of the index format.
-    """
-
-    def encode(self, poslist: list[int]) -> bytes:
-        deltas = [b - a for a, b in zip([0, *poslist], poslist, strict=False)]
-        largest = max(deltas, default=0)
-        code = "B" if largest < 0x100 else "H" if largest < 0x10000 else "I"
-        return code.encode() + array(code, deltas).tobytes()
-
-    def decode_positions(self, valuestring: bytes) -> list[int]:
-        deltas = array(chr(valuestring[0]))
-        deltas.frombytes(valuestring[1:])
-        return list(accumulate(deltas))
-
-    def decode_frequency(self, valuestring: bytes) -> int:
-        return (len(valuestring) - 1) // array(chr(valuestring[0])).itemsize
-
-
-class GramField(TEXT):  # type: ignore[misc]
-    """Han bigrams of a document, for substring search: which bigrams occur, not how
-    often or where (positions would more than double the index). A substring of 3+
-    characters is found as the AND of its bigrams.
-    """
-
-    def __init__(self) -> None:
-        super().__init__(analyzer=chinese_analyzer(), phrase=False)
-        self.format = Existence()
-
-    def index(self, value: str, **kwargs: Any) -> Iterator[tuple[bytes, int, float, bytes]]:
-        for gram in gram_set(value):
-            yield gram.encode("utf-8"), 1, 1.0, b""
-
-
-def _text_field(analyzer: Any, *, stored: bool = False) -> TEXT:
-    field = TEXT(analyzer=analyzer, stored=stored)
-    field.format = CompactPositions()
-    return field
-
-
 # The version sits in the schema, which Whoosh writes atomically with each commit, so a
 # process killed between the commit and searchkit.json cannot leave it out of step.
 VERSION_PREFIX = "searchkit_v"
@@ -111,18 +65,15 @@ VERSION_FIELD = f"{VERSION_PREFIX}{INDEX_FORMAT}_{ANALYZER_VERSION}"
 
 
 def build_schema() -> Schema:
-    """The one place fields are declared."""
-    analyzer = chinese_analyzer()
+    """The one place Whoosh fields are declared."""
     return Schema(
         **{VERSION_FIELD: STORED()},
         path=ID(unique=True, stored=True, sortable=True),
         fingerprint=COLUMN(VarBytesColumn()),
         keywords=COLUMN(VarBytesColumn()),
-        title=_text_field(analyzer, stored=True),
-        tags=_text_field(analyzer),
-        summary=_text_field(analyzer, stored=True),
-        body=_text_field(analyzer),
-        grams=GramField(),
+        # the text fields' postings are searchkit's own, beside each segment (postings.py)
+        title=STORED(),
+        summary=STORED(),
         body_z=STORED(),
         meta=STORED(),
         # filters: tag names and link targets, authors, sources (lower-cased, exact)
@@ -233,16 +184,29 @@ def _safe_relative(path: Path, root: Path) -> str:
         return str(path)
 
 
+def _document_texts(document: Document) -> dict[str, str]:
+    """The text of each searchable field."""
+    return {
+        "title": document.title,
+        "tags": "\n".join(document.tags),
+        "summary": document.summary,
+        "body": document.body,
+    }
+
+
+def add_to_postings(postings: PostingsWriter, document: Document) -> None:
+    texts = _document_texts(document)
+    tokens = {name: [(t, p) for t, p, _, _ in iter_tokens(texts[name])] for name in TEXT_FIELDS}
+    postings.add_document(tokens, gram_set("\n".join(texts.values())))
+
+
 def _document_fields(document: Document, fingerprint: bytes) -> dict[str, Any]:
     fields: dict[str, Any] = {
         "path": document.path,
         "fingerprint": fingerprint,
         "keywords": "\n".join(document.keywords).encode("utf-8"),
         "title": document.title,
-        "tags": "\n".join(document.tags),
         "summary": document.summary,
-        "body": document.body,
-        "grams": "\n".join((document.title, *document.tags, document.summary, document.body)),
         "body_z": zlib.compress(document.body.encode("utf-8"), 6),
         "meta": {
             "date": document.date,
@@ -273,6 +237,35 @@ def _document_fields(document: Document, fingerprint: bytes) -> dict[str, Any]:
 def _keyword_value(values: list[str]) -> str:
     """A comma-separated KEYWORD value; commas inside a value would split it."""
     return ",".join(v.strip().replace(",", " ") for v in values if v.strip())
+
+
+# A commit merges the smallest segments into its new one while there are more than
+# this many; each update adds one segment, and every query reads every segment.
+MAX_SEGMENTS = 8
+
+
+def _merge_small_segments(writer: Any, postings: PostingsWriter, folder: Path) -> list[Any]:
+    """The segments to keep as they are. Segments with no live documents are
+    dropped; segments mostly deleted, and the smallest while there are too many,
+    are copied into the writer's new segment."""
+    from whoosh.reading import SegmentReader
+
+    alive = sorted((s for s in writer.segments if s.doc_count()), key=lambda s: s.doc_count())
+    merged = [s for s in alive if s.deleted_count() * 2 > s.doc_count_all()]
+    kept = [s for s in alive if s not in merged]
+    new_segment = 1 if writer._added or merged else 0
+    while len(kept) + new_segment > MAX_SEGMENTS:
+        merged.append(kept.pop(0))
+        new_segment = 1
+    for segment in merged:
+        reader = SegmentReader(writer.storage, writer.schema, segment)
+        try:
+            live = list(reader.all_doc_ids())
+            writer.add_reader(reader)
+            postings.add_segment(SegmentPostings(postings_path(folder, segment)), live)
+        finally:
+            reader.close()
+    return kept
 
 
 class Index:
@@ -411,6 +404,7 @@ class Index:
 
             for path in removed:
                 writer.delete_by_term("path", path)
+            postings = PostingsWriter()
             added = changed = reindexed = 0
             for done, path in enumerate(readable, 1):
                 try:
@@ -425,9 +419,10 @@ class Index:
                 else:
                     added += 1
                 writer.add_document(**_document_fields(document, scan.files[path][1]))
+                add_to_postings(postings, document)
                 if progress is not None:
                     progress(done, len(readable))
-            writer.commit()
+            self._commit(writer, postings)
         except BaseException:
             writer.cancel()
             raise
@@ -447,6 +442,19 @@ class Index:
             documents=len(self),
             elapsed_s=time.perf_counter() - started,
         )
+
+    def _commit(self, writer: Any, postings: PostingsWriter) -> None:
+        """Whoosh's `SegmentWriter.commit`, with searchkit's merge policy and the
+        postings file of the new segment written before the commit makes it visible."""
+        segments = _merge_small_segments(writer, postings, self.path)
+        if writer._added:
+            segment = writer._finalize_segment()
+            postings.write(postings_path(self.path, segment))
+            segments.append(segment)
+        else:
+            writer._close_segment()
+        writer._commit_toc(segments)
+        writer._finish()
 
     def _read_keywords(
         self,

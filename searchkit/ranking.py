@@ -1,9 +1,9 @@
-"""Scoring: BM25F of terms, phrases and substrings, read straight from Whoosh postings.
+"""Scoring: BM25F of terms, phrases and substrings, from searchkit's postings files.
 
-Scores are computed term at a time: for each query term and field, the postings are
-read block by block and the scores summed per document in a dict. Whoosh's own
-matcher tree does the same work through layers of Python objects per posting and is
-many times slower on the multi-field, multi-term queries searchkit builds.
+Scores are computed term at a time: for each query term and field, each segment's
+postings are read as arrays and the scores summed per document in a dict. Whoosh's
+own matcher tree does the same work through layers of Python objects per posting
+and is many times slower on the multi-field, multi-term queries searchkit builds.
 """
 
 from __future__ import annotations
@@ -12,17 +12,18 @@ import json
 import math
 import re
 from collections.abc import Iterable, Iterator
+from itertools import repeat
+from pathlib import Path
 from typing import Any
 
-from whoosh import query as wq
 from whoosh.reading import TermNotFound
 
 from .analysis import is_han, iter_tokens, substring_grams
-from .errors import QueryError
+from .errors import IndexVersionError, QueryError
+from .postings import FIELDS, GRAMS_FIELD, SegmentPostings, postings_path
 
 # Weight of each text field in the BM25F sum.
 FIELD_WEIGHTS: dict[str, float] = {"title": 1.0, "tags": 1.0, "summary": 1.0, "body": 1.0}
-GRAMS_FIELD = "grams"
 BM25_K1 = 0.9
 BM25_B = 0.4
 # A Han string found only as a substring (cut differently in the text, or part of a
@@ -68,8 +69,7 @@ class Ranker:
         self.doc_count = max(searcher.doc_count_all(), 1)
         self.live_count = max(searcher.doc_count(), 1)
         # what depends only on the searcher is kept with it, so that later searches on
-        # the same commit reuse it: deleted documents, field lengths (read one posting
-        # at a time), whole columns
+        # the same commit reuse it: deleted documents, postings files, whole columns
         self._cache: dict[str, Any] = searcher.__dict__.setdefault("_searchkit_cache", {})
         if "deleted" not in self._cache:
             reader = searcher.reader()
@@ -79,14 +79,32 @@ class Ranker:
                 else None
             )
         self._deleted: set[int] | None = self._cache["deleted"]
-        self._lengths: dict[str, dict[int, int]] = self._cache.setdefault("lengths", {})
         self._term_scores: dict[tuple[str, str], Scores] = {}
         self._average_length: dict[str, float] = {}
 
     # -- raw postings and BM25 --
 
+    def segments(self) -> list[tuple[SegmentPostings, int]]:
+        """The postings file of each segment, with the segment's first document number."""
+        files = self._cache.get("postings")
+        if files is None:
+            files = []
+            folder = self.searcher._ix.storage.folder  # the index the searcher was opened on
+            for subsearcher, offset in self.searcher.leaf_searchers():
+                reader = subsearcher.reader()
+                if not reader.doc_count_all():
+                    continue
+                path = postings_path(folder, reader.segment())
+                try:
+                    files.append((SegmentPostings(path), offset))
+                except (OSError, ValueError) as exc:
+                    raise IndexVersionError(Path(path).parent, f"damaged ({path.name}: {exc})", "whole") from exc
+            self._cache["postings"] = files
+        return files
+
     def postings(self, fieldname: str, text: str) -> Iterator[tuple[int, float]]:
-        """(docnum, term frequency) of every live document containing the term."""
+        """(docnum, weight) of every live document holding a Whoosh keyword (tag:,
+        author:, source:)."""
         for subsearcher, offset in self.searcher.leaf_searchers():
             try:
                 matcher = subsearcher.reader().postings(fieldname, text)
@@ -98,10 +116,12 @@ class Ranker:
                     yield docnum, weight
 
     def document_frequency(self, fieldname: str, text: str) -> int:
+        if fieldname in FIELDS:
+            return sum(postings.field(fieldname).doc_frequency(text) for postings, _ in self.segments())
         return int(self.searcher.doc_frequency(fieldname, text))
 
     def term(self, fieldname: str, text: str) -> Scores:
-        """BM25 of a term in one field, per document (unweighted)."""
+        """BM25 of a term in one text field, per document (unweighted)."""
         key = (fieldname, text)
         cached = self._term_scores.get(key)
         if cached is not None:
@@ -110,26 +130,25 @@ class Ranker:
         scores: Scores = {}
         if frequency:
             idf = math.log(self.doc_count / (frequency + 1)) + 1
-            average = self._average(fieldname)
-            lengths = self._field_lengths(fieldname)
-            length_of = self.searcher.doc_field_length
             norm_base = BM25_K1 * (1 - BM25_B)
-            norm_scale = BM25_K1 * BM25_B / average
-            for docnum, tf in self.postings(fieldname, text):
-                length = lengths.get(docnum)
-                if length is None:
-                    length = lengths[docnum] = length_of(docnum, fieldname, 1)
-                scores[docnum] = idf * tf * (BM25_K1 + 1) / (tf + norm_base + norm_scale * length)
+            norm_scale = BM25_K1 * BM25_B / self._average(fieldname)
+            deleted = self._deleted
+            for postings, offset in self.segments():
+                table = postings.field(fieldname)
+                documents, frequencies = table.documents(text)
+                lengths = table.lengths
+                for local, tf in zip(documents, frequencies or repeat(1), strict=False):
+                    docnum = local + offset
+                    if deleted is None or docnum not in deleted:
+                        scores[docnum] = idf * tf * (BM25_K1 + 1) / (tf + norm_base + norm_scale * lengths[local])
         self._term_scores[key] = scores
         return scores
 
     def _average(self, fieldname: str) -> float:
         if fieldname not in self._average_length:
-            self._average_length[fieldname] = self.searcher.avg_field_length(fieldname) or 1.0
+            total = sum(postings.field(fieldname).total_length for postings, _ in self.segments())
+            self._average_length[fieldname] = total / self.doc_count or 1.0
         return self._average_length[fieldname]
-
-    def _field_lengths(self, fieldname: str) -> dict[int, int]:
-        return self._lengths.setdefault(fieldname, {})
 
     # -- query units --
 
@@ -151,11 +170,10 @@ class Ranker:
         return {docnum: score * scale for docnum, score in matched.items()}
 
     def _character(self, char: str) -> Scores:
+        grams = {gram for postings, _ in self.segments() for gram in postings.field(GRAMS_FIELD).with_prefix(char)}
         total: Scores = {}
-        reader = self.searcher.reader()
-        for gram in reader.expand_prefix(GRAMS_FIELD, char):
-            gram_text = gram.decode("utf-8") if isinstance(gram, bytes) else gram
-            for docnum in self.term(GRAMS_FIELD, gram_text):
+        for gram in grams:
+            for docnum in self.term(GRAMS_FIELD, gram):
                 total[docnum] = SUBSTRING_WEIGHT
         return total
 
@@ -178,13 +196,11 @@ class Ranker:
         substring = self.substring(joined) if is_han(text.strip()) else {}
         matched: set[int] = set(substring)
         for fieldname in FIELD_WEIGHTS:
-            query = wq.Phrase(fieldname, tokens)
-            matcher = query.matcher(self.searcher, self.searcher.boolean_context())
-            while matcher.is_active():
-                docnum = matcher.id()
-                if self._deleted is None or docnum not in self._deleted:
-                    matched.add(docnum)
-                matcher.next()
+            for postings, offset in self.segments():
+                for local in _side_by_side(postings.field(fieldname), tokens):
+                    docnum = local + offset
+                    if self._deleted is None or docnum not in self._deleted:
+                        matched.add(docnum)
         words = union([*(self.word(token) for token in tokens), substring])
         return {docnum: words.get(docnum, 0.0) for docnum in matched}
 
@@ -277,6 +293,25 @@ def _date_bound(text: str, spec: str, query: str) -> str:
             f"invalid date {spec!r}; use 2024, 2024-07, 2024-07-01, 2023-05..2023-11 or >=2024-01-01",
         )
     return text
+
+
+def _side_by_side(table: Any, tokens: list[str]) -> Iterator[int]:
+    """Documents of one segment where `tokens` occur at consecutive positions."""
+    documents = [table.documents(token)[0] for token in tokens]
+    if not all(documents):
+        return
+    candidates = set(min(documents, key=len)).intersection(*documents)
+    if not candidates:
+        return
+    positions = [table.positions(token, candidates) for token in tokens]
+    for docnum in sorted(candidates):
+        starts = set(positions[0][docnum])
+        for shift, found in enumerate(positions[1:], 1):
+            starts.intersection_update(p - shift for p in found[docnum])
+            if not starts:
+                break
+        if starts:
+            yield docnum
 
 
 def _matcher_items(matcher: Any) -> Iterator[tuple[int, float]]:

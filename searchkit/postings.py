@@ -1,0 +1,343 @@
+"""searchkit's own postings: which documents hold each word, how often, and where.
+
+Whoosh keeps the documents (stored fields, columns, filter keywords, deletions) and
+the segments a commit is made of. The postings of the text fields live beside each
+Whoosh segment in one file, `<segment>.skp`, built in memory as arrays and written
+in one pass: Whoosh's own writer pickles, sorts and merges every posting in Python,
+which was two thirds of a build and made the index twice the textbook's size
+(figures in benchmarks/README.md).
+
+File layout: a magic line, then compressed blocks of little-endian uint32 runs, then
+per-field tables, then a JSON header, then the header's offset (8 bytes). For each
+term a block holds its document-number deltas, then (positional fields) its
+frequencies and position deltas, restarting at each document.
+"""
+
+from __future__ import annotations
+
+import json
+import mmap
+import os
+import sys
+import zlib
+from array import array
+from bisect import bisect_left
+from collections.abc import Iterable, Iterator
+from itertools import accumulate, chain, islice
+from operator import sub
+from pathlib import Path
+from typing import Any
+
+MAGIC = b"searchkit-postings 1\n"
+SUFFIX = ".skp"
+TEXT_FIELDS = ("title", "tags", "summary", "body")
+GRAMS_FIELD = "grams"
+FIELDS = (*TEXT_FIELDS, GRAMS_FIELD)
+BLOCK_VALUES = 32 * 1024  # uint32 values per compressed block before it is closed
+COMPRESSION = 1  # zlib level: 6 is 4% smaller and twice as slow to write
+_LITTLE = sys.byteorder == "little"
+
+
+def _uint32(values: Iterable[int] = ()) -> array:
+    data = array("I", values)
+    assert data.itemsize == 4
+    return data
+
+
+def _to_bytes(data: array) -> bytes:
+    if not _LITTLE:
+        data = array(data.typecode, data)
+        data.byteswap()
+    return data.tobytes()
+
+
+def _from_bytes(raw: bytes | memoryview) -> array:
+    data = _uint32()
+    data.frombytes(raw)
+    if not _LITTLE:
+        data.byteswap()
+    return data
+
+
+def _deltas(values: array) -> map:
+    return map(sub, values, chain((0,), values))
+
+
+class FieldBuilder:
+    """The postings of one field while a segment is written."""
+
+    def __init__(self, positional: bool) -> None:
+        self.positional = positional
+        # term -> (documents, frequencies, position deltas) or, without positions, documents
+        self.terms: dict[str, Any] = {}
+        self.lengths = _uint32()
+
+    def add_tokens(self, docnum: int, tokens: Iterable[tuple[str, int]]) -> None:
+        seen: dict[str, list[int]] = {}
+        count = 0
+        for term, position in tokens:
+            count += 1
+            positions = seen.get(term)
+            if positions is None:
+                seen[term] = [position]
+            else:
+                positions.append(position)
+        self.lengths.append(count)
+        terms = self.terms
+        for term, positions in seen.items():
+            entry = terms.get(term)
+            if entry is None:
+                entry = terms[term] = (_uint32(), _uint32(), _uint32())
+            entry[0].append(docnum)
+            entry[1].append(len(positions))
+            if len(positions) > 1:
+                positions.sort()
+            entry[2].extend(_deltas(positions))
+
+    def add_set(self, docnum: int, terms_of_document: set[str]) -> None:
+        self.lengths.append(len(terms_of_document))
+        terms = self.terms
+        for term in terms_of_document:
+            documents = terms.get(term)
+            if documents is None:
+                terms[term] = _uint32((docnum,))
+            else:
+                documents.append(docnum)
+
+    def add_term(self, term: str, documents: list[int], frequencies: list[int], positions: list[int]) -> None:
+        """Postings of a term from another segment (merging), already renumbered."""
+        entry = self.terms.get(term)
+        if entry is None:
+            entry = self.terms[term] = (_uint32(), _uint32(), _uint32()) if self.positional else _uint32()
+        if self.positional:
+            entry[0].extend(documents)
+            entry[1].extend(frequencies)
+            entry[2].extend(positions)
+        else:
+            entry.extend(documents)
+
+
+class SegmentWriter:
+    """Collects the postings of one segment's documents, numbered from 0 in order."""
+
+    def __init__(self) -> None:
+        self.fields = {name: FieldBuilder(positional=name != GRAMS_FIELD) for name in FIELDS}
+        self.doc_count = 0
+
+    def add_document(self, tokens: dict[str, Iterable[tuple[str, int]]], grams: set[str]) -> None:
+        docnum = self.doc_count
+        for name in TEXT_FIELDS:
+            self.fields[name].add_tokens(docnum, tokens.get(name, ()))
+        self.fields[GRAMS_FIELD].add_set(docnum, grams)
+        self.doc_count += 1
+
+    def add_segment(self, source: SegmentPostings, live: Iterable[int]) -> None:
+        """Append the live documents of another segment, in order (as Whoosh's
+        `add_reader` numbers them when it merges segments)."""
+        renumbered = {old: self.doc_count + new for new, old in enumerate(live)}
+        for name, builder in self.fields.items():
+            table = source.field(name)
+            lengths = table.lengths
+            builder.lengths.extend(lengths[old] for old in renumbered)
+            for term, documents, frequencies, positions in table.iter_all():
+                kept_docs: list[int] = []
+                kept_freqs: list[int] = []
+                kept_positions: list[int] = []
+                start = 0
+                for i, old in enumerate(documents):
+                    count = frequencies[i] if frequencies is not None else 0
+                    new = renumbered.get(old)
+                    if new is not None:
+                        kept_docs.append(new)
+                        if frequencies is not None:
+                            kept_freqs.append(count)
+                            kept_positions.extend(positions[start : start + count])
+                    start += count
+                if kept_docs:
+                    builder.add_term(term, kept_docs, kept_freqs, kept_positions)
+        self.doc_count += len(renumbered)
+
+    def write(self, path: Path) -> None:
+        """Write the segment's postings to `path` (through a temporary file, so a
+        reader never sees half a file)."""
+        temporary = path.with_name(path.name + ".tmp")
+        header: dict[str, Any] = {"doc_count": self.doc_count, "fields": {}}
+        with open(temporary, "wb") as out:
+            out.write(MAGIC)
+            for name, builder in self.fields.items():
+                header["fields"][name] = _write_field(out, builder)
+            header_offset = out.tell()
+            out.write(json.dumps(header).encode())
+            out.write(header_offset.to_bytes(8, "little"))
+        os.replace(temporary, path)
+
+
+def _write_field(out: Any, builder: FieldBuilder) -> dict[str, Any]:
+    terms = sorted(builder.terms)
+    doc_counts = _uint32()
+    position_counts = _uint32()
+    block_of = _uint32()
+    start_in_block = _uint32()
+    block_offsets: list[int] = []
+    block = _uint32()
+
+    def close_block() -> None:
+        block_offsets.append(out.tell())
+        out.write(zlib.compress(_to_bytes(block), COMPRESSION))
+        del block[:]
+
+    for term in terms:
+        entry = builder.terms[term]
+        documents = entry[0] if builder.positional else entry
+        if len(block) >= BLOCK_VALUES:
+            close_block()
+        block_of.append(len(block_offsets))
+        start_in_block.append(len(block))
+        doc_counts.append(len(documents))
+        block.extend(_deltas(documents))
+        if builder.positional:
+            position_counts.append(len(entry[2]))
+            block.extend(entry[1])
+            block.extend(entry[2])
+    if block:
+        close_block()
+    block_offsets.append(out.tell())  # end of the last block
+
+    def section(data: bytes) -> list[int]:
+        offset = out.tell()
+        out.write(zlib.compress(data, COMPRESSION))
+        return [offset, out.tell() - offset]
+
+    return {
+        "positional": builder.positional,
+        "terms": section("\n".join(terms).encode("utf-8")),
+        "doc_counts": section(_to_bytes(doc_counts)),
+        "position_counts": section(_to_bytes(position_counts)),
+        "block_of": section(_to_bytes(block_of)),
+        "start_in_block": section(_to_bytes(start_in_block)),
+        "block_offsets": section(array("q", block_offsets).tobytes()),
+        "lengths": section(_to_bytes(builder.lengths)),
+        "total_length": sum(builder.lengths),
+    }
+
+
+class FieldPostings:
+    """One field's postings in one segment, read from the file's memory map."""
+
+    def __init__(self, data: Any, spec: dict[str, Any]) -> None:
+        self._data = data
+
+        def section(name: str) -> bytes:
+            offset, size = spec[name]
+            return zlib.decompress(data[offset : offset + size])
+
+        text = section("terms").decode("utf-8")
+        self.terms = text.split("\n") if text else []
+        self.positional: bool = spec["positional"]
+        self.doc_counts = _from_bytes(section("doc_counts"))
+        self.position_counts = _from_bytes(section("position_counts"))
+        self.block_of = _from_bytes(section("block_of"))
+        self.start_in_block = _from_bytes(section("start_in_block"))
+        self.block_offsets = array("q")
+        self.block_offsets.frombytes(section("block_offsets"))
+        self.lengths = _from_bytes(section("lengths"))
+        self.total_length: int = spec["total_length"]
+        self._blocks: dict[int, array] = {}
+
+    def _index(self, term: str) -> int:
+        i = bisect_left(self.terms, term)
+        return i if i < len(self.terms) and self.terms[i] == term else -1
+
+    def doc_frequency(self, term: str) -> int:
+        i = self._index(term)
+        return self.doc_counts[i] if i >= 0 else 0
+
+    def _block(self, number: int) -> array:
+        block = self._blocks.get(number)
+        if block is None:
+            if len(self._blocks) > 64:
+                self._blocks.clear()
+            start, end = self.block_offsets[number], self.block_offsets[number + 1]
+            block = self._blocks[number] = _from_bytes(zlib.decompress(self._data[start:end]))
+        return block
+
+    def _values(self, i: int) -> tuple[list[int], array | None, array | None]:
+        block = self._block(self.block_of[i])
+        start = self.start_in_block[i]
+        count = self.doc_counts[i]
+        documents = list(accumulate(block[start : start + count]))
+        if not self.positional:
+            return documents, None, None
+        frequencies = block[start + count : start + 2 * count]
+        positions = block[start + 2 * count : start + 2 * count + self.position_counts[i]]
+        return documents, frequencies, positions
+
+    def documents(self, term: str) -> tuple[list[int], array | None]:
+        """Document numbers holding `term`, and its frequency in each (None for a
+        field without positions: each counts once)."""
+        i = self._index(term)
+        if i < 0:
+            return [], None
+        documents, frequencies, _ = self._values(i)
+        return documents, frequencies
+
+    def positions(self, term: str, wanted: set[int]) -> dict[int, list[int]]:
+        """Document number → the term's positions in it, for the `wanted` documents."""
+        i = self._index(term)
+        if i < 0 or not self.positional:
+            return {}
+        documents, frequencies, deltas = self._values(i)
+        assert frequencies is not None and deltas is not None
+        found: dict[int, list[int]] = {}
+        start = 0
+        for docnum, count in zip(documents, frequencies, strict=True):
+            if docnum in wanted:
+                found[docnum] = list(accumulate(deltas[start : start + count]))
+            start += count
+        return found
+
+    def with_prefix(self, prefix: str) -> list[str]:
+        start = bisect_left(self.terms, prefix)
+        return list(_prefixed(islice(self.terms, start, None), prefix))
+
+    def iter_all(self) -> Iterator[tuple[str, list[int], array | None, array | None]]:
+        """Every term with its documents, frequencies and position deltas (which
+        restart at each document, so a document's run can be copied as it is)."""
+        for i, term in enumerate(self.terms):
+            yield term, *self._values(i)
+
+
+def _prefixed(terms: Iterable[str], prefix: str) -> Iterator[str]:
+    for term in terms:
+        if not term.startswith(prefix):
+            return
+        yield term
+
+
+class SegmentPostings:
+    """The postings file of one Whoosh segment; fields are read on first use."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        with open(path, "rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            self._data: Any = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
+        if not self._data[: len(MAGIC)] == MAGIC:
+            raise ValueError(f"{path} is not a searchkit postings file")
+        header_offset = int.from_bytes(self._data[-8:], "little")
+        header = json.loads(self._data[header_offset:-8])
+        self.doc_count: int = header["doc_count"]
+        self._specs: dict[str, Any] = header["fields"]
+        self._fields: dict[str, FieldPostings] = {}
+
+    def field(self, name: str) -> FieldPostings:
+        table = self._fields.get(name)
+        if table is None:
+            table = self._fields[name] = FieldPostings(self._data, self._specs[name])
+        return table
+
+
+def postings_path(folder: str | os.PathLike[str], segment: Any) -> Path:
+    """Where a Whoosh segment's postings live: named after the segment, so Whoosh
+    deletes the file with the segment's own files when a commit drops it."""
+    return Path(folder, segment.make_filename(SUFFIX))
