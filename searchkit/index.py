@@ -244,19 +244,22 @@ def _keyword_value(values: list[str]) -> str:
 MAX_SEGMENTS = 8
 
 
-def _merge_small_segments(writer: Any, postings: PostingsWriter, folder: Path) -> list[Any]:
-    """The segments to keep as they are. Segments with no live documents are
-    dropped; segments mostly deleted, and the smallest while there are too many,
-    are copied into the writer's new segment."""
+def _merge_small_segments(
+    writer: Any, postings: PostingsWriter, folder: Path, new_segments: list[Any]
+) -> list[Any]:
+    """The segments to keep as they are: the existing ones and `new_segments`.
+    Segments with no live documents are dropped; segments mostly deleted, and the
+    smallest while there are too many, are copied into the writer's own segment."""
     from whoosh.reading import SegmentReader
 
-    alive = sorted((s for s in writer.segments if s.doc_count()), key=lambda s: s.doc_count())
+    every = [*writer.segments, *new_segments]
+    alive = sorted((s for s in every if s.doc_count()), key=lambda s: s.doc_count())
     merged = [s for s in alive if s.deleted_count() * 2 > s.doc_count_all()]
     kept = [s for s in alive if s not in merged]
-    new_segment = 1 if writer._added or merged else 0
-    while len(kept) + new_segment > MAX_SEGMENTS:
+    merging = 1 if merged else 0
+    while len(kept) + merging > MAX_SEGMENTS:
         merged.append(kept.pop(0))
-        new_segment = 1
+        merging = 1
     for segment in merged:
         reader = SegmentReader(writer.storage, writer.schema, segment)
         try:
@@ -265,7 +268,83 @@ def _merge_small_segments(writer: Any, postings: PostingsWriter, folder: Path) -
             postings.add_segment(SegmentPostings(postings_path(folder, segment)), live)
         finally:
             reader.close()
-    return kept
+    return [s for s in every if s in kept]  # in their order: document numbers stay put
+
+
+@dataclass(frozen=True)
+class ShardResult:
+    """What indexing one share of the documents produced: a new segment (its
+    postings file written) or None, the paths indexed, the files skipped."""
+
+    segment: Any
+    indexed: list[str]
+    skipped: list[SkippedFile]
+
+
+# Below this many documents a worker process costs more (start-up, loading the
+# segmenter) than it saves.
+MIN_DOCUMENTS_PER_WORKER = 300
+MAX_WORKERS = 4
+
+
+def _default_workers(documents: int) -> int:
+    configured = os.environ.get("SEARCHKIT_WORKERS", "").strip()
+    if configured.isdigit():
+        return int(configured)
+    return max(1, min(os.cpu_count() or 1, MAX_WORKERS, documents // MIN_DOCUMENTS_PER_WORKER))
+
+
+def _split(jobs: list[tuple[str, str, str]], count: int) -> list[list[tuple[str, str, str]]]:
+    """`count` shares of about equal bytes (largest files first, each to the lightest share)."""
+    def size(job: tuple[str, str, str]) -> int:
+        return int(job[2].rsplit(":", 1)[-1])
+
+    shares: list[list[tuple[str, str, str]]] = [[] for _ in range(count)]
+    loads = [0] * count
+    for job in sorted(jobs, key=size, reverse=True):
+        lightest = loads.index(min(loads))
+        shares[lightest].append(job)
+        loads[lightest] += size(job)
+    return [share for share in shares if share]
+
+
+def index_shard(
+    index_path: Path,
+    root: Path,
+    jobs: list[tuple[str, str, str]],
+    *,
+    progress: ProgressCallback | None = None,
+) -> ShardResult:
+    """Read, cut and index `jobs` (relative path, file, fingerprint) into a new
+    segment of the index at `index_path`, not yet committed: the caller holds the
+    write lock and commits it."""
+    from whoosh.writing import SegmentWriter
+
+    writer = SegmentWriter(whoosh_index.open_dir(str(index_path)), _lk=False)
+    postings = PostingsWriter()
+    indexed: list[str] = []
+    skipped: list[SkippedFile] = []
+    try:
+        for done, (path, file, fingerprint) in enumerate(jobs, 1):
+            try:
+                document = read_document(Path(file), root).document
+            except DocumentError as exc:  # gone or changed since the first pass
+                skipped.append(SkippedFile(path, exc.reason))
+                continue
+            writer.add_document(**_document_fields(document, fingerprint.encode()))
+            add_to_postings(postings, document)
+            indexed.append(path)
+            if progress is not None:
+                progress(done, len(jobs))
+        if not indexed:
+            writer._close_segment()
+            return ShardResult(None, indexed, skipped)
+        segment = writer._finalize_segment()
+        postings.write(postings_path(index_path, segment))
+    except BaseException:
+        writer._close_segment()
+        raise
+    return ShardResult(segment, indexed, skipped)
 
 
 class Index:
@@ -344,6 +423,7 @@ class Index:
         *,
         rebuild: bool = False,
         follow_links: bool = False,
+        workers: int | None = None,
         progress: ProgressCallback | None = None,
     ) -> IndexStats:
         """Sync the index with the files under `root`.
@@ -354,7 +434,9 @@ class Index:
         dictionary changes (names learned from the vault, or `dictionary.txt`), the
         documents containing the words that changed are indexed again. `rebuild`
         starts from an empty index (needed after a format change); `follow_links`
-        follows symlinked folders and symlinks to files outside `root`.
+        follows symlinked folders and symlinks to files outside `root`. `workers`
+        processes cut the text side by side (default: one per core, up to 4, when
+        there are hundreds of files to index; `$SEARCHKIT_WORKERS` overrides).
         """
         started = time.perf_counter()
         root = Path(root)
@@ -402,27 +484,21 @@ class Index:
                 readable.update(self._read_keywords(root, scan, again, skipped, warnings))
             set_dictionary(dictionary)
 
+            jobs = [(path, str(scan.files[path][0]), scan.files[path][1].decode()) for path in readable]
+            results = self._index_in_shards(root, jobs, dictionary, workers, progress)
+            indexed = [path for result in results for path in result.indexed]
+            for result in results:
+                skipped.extend(result.skipped)
             for path in removed:
                 writer.delete_by_term("path", path)
-            postings = PostingsWriter()
-            added = changed = reindexed = 0
-            for done, path in enumerate(readable, 1):
-                try:
-                    document = read_document(scan.files[path][0], root).document
-                except DocumentError as exc:  # gone or changed since the first pass
-                    skipped.append(SkippedFile(path, exc.reason))
-                    continue
-                if path in existing:
+            changed = reindexed = 0
+            for path in indexed:
+                if path in existing:  # replaced only now that its new version is in
                     writer.delete_by_term("path", path)
                     changed += path not in again
                     reindexed += path in again
-                else:
-                    added += 1
-                writer.add_document(**_document_fields(document, scan.files[path][1]))
-                add_to_postings(postings, document)
-                if progress is not None:
-                    progress(done, len(readable))
-            self._commit(writer, postings)
+            added = len(indexed) - changed - reindexed
+            self._commit(writer, [result.segment for result in results if result.segment is not None])
         except BaseException:
             writer.cancel()
             raise
@@ -443,10 +519,28 @@ class Index:
             elapsed_s=time.perf_counter() - started,
         )
 
-    def _commit(self, writer: Any, postings: PostingsWriter) -> None:
-        """Whoosh's `SegmentWriter.commit`, with searchkit's merge policy and the
-        postings file of the new segment written before the commit makes it visible."""
-        segments = _merge_small_segments(writer, postings, self.path)
+    def _index_in_shards(
+        self,
+        root: Path,
+        jobs: list[tuple[str, str, str]],
+        dictionary: set[str],
+        workers: int | None,
+        progress: ProgressCallback | None,
+    ) -> list[ShardResult]:
+        """Index documents into new segments: in this process, or split between
+        worker processes when there are enough to repay their start-up."""
+        count = workers if workers is not None else _default_workers(len(jobs))
+        if count <= 1 or len(jobs) < 2:
+            return [index_shard(self.path, root, jobs, progress=progress)] if jobs else []
+        from .workers import run_shards
+
+        return run_shards(self.path, root, _split(jobs, count), sorted(dictionary), progress)
+
+    def _commit(self, writer: Any, new_segments: list[Any]) -> None:
+        """Whoosh's `SegmentWriter.commit` with searchkit's merge policy: the new
+        segments (postings files written) join the index in one commit."""
+        postings = PostingsWriter()
+        segments = _merge_small_segments(writer, postings, self.path, new_segments)
         if writer._added:
             segment = writer._finalize_segment()
             postings.write(postings_path(self.path, segment))

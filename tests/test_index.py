@@ -138,3 +138,47 @@ def test_a_changed_file_that_became_unreadable_keeps_its_old_version(vault: Path
     assert [s.path for s in stats.skipped] == [SEED]
     assert stats.unchanged == stats.documents - 1 and stats.changed == 0
     assert indexed.search("好莱坞 罢工").total == 3  # nothing lost
+
+
+def _segment_files(index_path: Path) -> list[Path]:
+    return sorted(index_path.glob("*.skp"))
+
+
+def test_many_small_updates_keep_few_segments_and_every_word(vault: Path, indexed: Index) -> None:
+    from searchkit.index import MAX_SEGMENTS
+
+    note = vault / "notes" / "日记.md"
+    for day in range(MAX_SEGMENTS + 4):
+        write(note, f"---\ntitle: 日记{day}\n---\n今天的标记词是第{day}号灯塔守望者。")
+        os.utime(note, ns=(10**18 + day * 10**9, 10**18 + day * 10**9))
+        write(vault / "notes" / f"新{day}.md", f"每次新增的文件记下“琥珀{day}号”。")
+        stats = indexed.update(vault)
+        assert (stats.added, stats.changed) == ((1, 1) if day else (2, 0))
+        assert len(_segment_files(indexed.path)) <= MAX_SEGMENTS
+        # documents from merged segments keep their words, positions and lengths
+        assert indexed.search(f'"第{day}号灯塔守望者"').total == 1
+        assert [h.path for h in indexed.search("琥珀0号")] == ["notes/新0.md"]
+        assert indexed.search("好莱坞 罢工").total == 3
+    assert indexed.search('"第0号灯塔守望者"').total == 0  # the old version is gone
+    assert len(indexed) == len(list(vault.rglob("*.md")))
+
+
+def test_a_mostly_deleted_segment_is_rewritten(vault: Path, indexed: Index) -> None:
+    before = _segment_files(indexed.path)
+    files = sorted(vault.rglob("*.md"))
+    for path in files[: len(files) * 2 // 3]:
+        if path.relative_to(vault).as_posix() != SEED:
+            path.unlink()
+    indexed.update(vault)
+    after = _segment_files(indexed.path)
+    assert len(after) == 1 and after != before  # copied without its deleted documents
+    assert [h.path for h in indexed.search("好莱坞 罢工")][:1] == [SEED]
+    assert len(indexed) == len(list(vault.rglob("*.md")))
+
+
+def test_a_missing_postings_file_is_a_clear_error(indexed: Index) -> None:
+    for path in _segment_files(indexed.path):
+        path.unlink()
+    reopened = Index(indexed.path)
+    with pytest.raises(IndexVersionError, match="damaged"):
+        reopened.search("好莱坞")
