@@ -21,8 +21,9 @@ indexes that copy. Metrics per engine:
 - `index_s`: full index from empty: the build call in a fresh process (its wall time
   including Python start and imports is `index_wall_s`); median over `--runs`;
 - `index_mib`: bytes of the index folder / 2**20;
-- `peak_rss_mib`: peak RSS of that indexing process (ru_maxrss of the child, read
-  with os.wait4 — RUSAGE_CHILDREN for that one child; KiB on Linux) / 1024;
+- `peak_rss_mib`: peak RSS of that indexing process and its worker processes together:
+  the larger of the child's ru_maxrss (os.wait4) and the peak of the summed RSS of the
+  child and all its descendants, sampled from /proc every 20 ms / 1024;
 - `reindex_nochange_s`, `reindex_changed_s`: searchkit only: `update()` in a fresh
   process with nothing changed, and after appending a line to one file. The peers
   have no incremental update: they would need a full rebuild (= their `index_s`),
@@ -57,6 +58,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -357,15 +359,18 @@ class Runner:
         started = time.perf_counter()
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, env=self.env, cwd=REPO)
         assert proc.stdout is not None
+        sampler = TreeMemory(proc.pid)
+        sampler.start()
         output = proc.stdout.read()
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - started
+        sampler.stop()
         proc.returncode = os.waitstatus_to_exitcode(status)
         proc.stdout.close()
         self.watch(f"{kind} {engine}")
         if proc.returncode != 0:
             raise RuntimeError(f"worker {kind} {engine} failed with exit code {proc.returncode}")
-        return json.loads(output.decode("utf-8").strip().splitlines()[-1]), wall, usage.ru_maxrss
+        return json.loads(output.decode("utf-8").strip().splitlines()[-1]), wall, max(usage.ru_maxrss, sampler.peak_kib)
 
     def watch(self, phase: str) -> None:
         for line in concurrent_processes():
@@ -410,6 +415,48 @@ def copy_vault(corpus: Path, target: Path, sample: int | None, seed: int) -> int
         destination.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(file, destination)
     return len(chosen)
+
+
+class TreeMemory(threading.Thread):
+    """Peak of the summed RSS (KiB) of a process and all its descendants (Linux /proc)."""
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.pid = pid
+        self.peak_kib = 0
+        self._stop_event = threading.Event()
+
+    def run(self) -> None:
+        while not self._stop_event.wait(0.02):
+            self.peak_kib = max(self.peak_kib, self.sample())
+
+    def stop(self) -> None:
+        self._stop_event.set()
+        self.join()
+
+    def sample(self) -> int:
+        parents: dict[int, int] = {}
+        rss: dict[int, int] = {}
+        page_kib = os.sysconf("SC_PAGE_SIZE") // 1024
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/stat", "rb") as handle:
+                    fields = handle.read().rsplit(b")", 1)[1].split()
+            except OSError:
+                continue
+            parents[int(entry)] = int(fields[1])
+            rss[int(entry)] = int(fields[21]) * page_kib
+        tree = {self.pid}
+        grew = True
+        while grew:
+            grew = False
+            for pid, parent in parents.items():
+                if parent in tree and pid not in tree:
+                    tree.add(pid)
+                    grew = True
+        return sum(rss.get(pid, 0) for pid in tree)
 
 
 def concurrent_processes() -> list[str]:

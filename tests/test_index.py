@@ -145,16 +145,16 @@ def _segment_files(index_path: Path) -> list[Path]:
 
 
 def test_many_small_updates_keep_few_segments_and_every_word(vault: Path, indexed: Index) -> None:
-    from searchkit.index import MAX_SEGMENTS
+    from searchkit.index import MAX_SMALL_SEGMENTS
 
     note = vault / "notes" / "日记.md"
-    for day in range(MAX_SEGMENTS + 4):
+    for day in range(MAX_SMALL_SEGMENTS + 5):
         write(note, f"---\ntitle: 日记{day}\n---\n今天的标记词是第{day}号灯塔守望者。")
         os.utime(note, ns=(10**18 + day * 10**9, 10**18 + day * 10**9))
         write(vault / "notes" / f"新{day}.md", f"每次新增的文件记下“琥珀{day}号”。")
         stats = indexed.update(vault)
         assert (stats.added, stats.changed) == ((1, 1) if day else (2, 0))
-        assert len(_segment_files(indexed.path)) <= MAX_SEGMENTS
+        assert len(_segment_files(indexed.path)) <= MAX_SMALL_SEGMENTS + 1
         # documents from merged segments keep their words, positions and lengths
         assert indexed.search(f'"第{day}号灯塔守望者"').total == 1
         assert [h.path for h in indexed.search("琥珀0号")] == ["notes/新0.md"]

@@ -167,10 +167,13 @@ def _kill_trials(tmp_path: Path, trials: int, seed: int) -> None:
     vault, index_path = tmp_path / "vault", tmp_path / "index"
     for generation in range(trials):
         _vault_of(60, vault, generation)
+        # every other run indexes in two worker processes, which outlive the kill
+        workers = {**os.environ, "SEARCHKIT_WORKERS": str(1 + generation % 2)}
         process = subprocess.Popen(
             [sys.executable, "-c", CRASH_SCRIPT, str(index_path), str(vault)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            env=workers,
         )
         time.sleep(rng.uniform(0.3, 2.5))
         process.send_signal(signal.SIGKILL)
