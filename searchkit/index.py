@@ -207,7 +207,6 @@ def _document_fields(document: Document, fingerprint: bytes) -> dict[str, Any]:
             {
                 "title": document.title,
                 "summary": document.summary,
-                "body": document.body,
                 "date": document.date,
                 "author": document.author,
                 "source": document.source,
@@ -382,6 +381,7 @@ class Index:
         self.path = Path(path) if path is not None else default_index_path()
         self._whoosh: Any = None
         self._searcher: Any = None
+        self._metadata: tuple[Any, dict[str, Any]] = (None, {})
 
     def __repr__(self) -> str:
         return f"Index({str(self.path)!r})"
@@ -391,11 +391,16 @@ class Index:
         return self.path.is_dir() and whoosh_index.exists_in(str(self.path))
 
     def metadata(self) -> dict[str, Any]:
-        """The contents of `searchkit.json`: format, analyzer version, root folder."""
+        """The contents of `searchkit.json`: format, analyzer version, root folder,
+        dictionary (read again only when the file changed)."""
+        meta_file = self.path / META_FILE
         try:
-            return dict(json.loads((self.path / META_FILE).read_text("utf-8")))
+            info = meta_file.stat()
+            if self._metadata[0] != (info.st_mtime_ns, info.st_size):
+                self._metadata = ((info.st_mtime_ns, info.st_size), json.loads(meta_file.read_text("utf-8")))
         except (OSError, ValueError):
             return {}
+        return dict(self._metadata[1])
 
     def _open(self) -> Any:
         if self._whoosh is None:
@@ -670,6 +675,11 @@ class Index:
         """Every word in the dictionary the index was built with (learned and added)."""
         return sorted(self.metadata().get("dictionary", []))
 
+    def root(self) -> Path | None:
+        """The folder the index was last built from (hits' paths are relative to it)."""
+        root = self.metadata().get("root")
+        return Path(root) if root else None
+
     def _activate_dictionary(self) -> None:
         set_dictionary(self.metadata().get("dictionary", []) if self.exists else [])
 
@@ -749,7 +759,9 @@ class Index:
         """
         searcher = self._current_searcher()
         self._activate_dictionary()
-        return run_search(searcher, query, limit=limit, offset=offset, sort=sort, facets=facets)
+        return run_search(
+            searcher, query, limit=limit, offset=offset, sort=sort, facets=facets, root=self.root()
+        )
 
     def related(self, path: str, *, limit: int = 10) -> SearchResults:
         """Documents most related to the one at `path`: shared distinctive words
@@ -762,7 +774,7 @@ class Index:
         docnum = searcher.document_number(path=path)
         if docnum is None:
             raise DocumentError(path, "not in the index; give its path as `searchkit query` shows it")
-        return related_documents(searcher, docnum, path, limit=limit)
+        return related_documents(searcher, docnum, path, self.root(), limit=limit)
 
     def _current_searcher(self) -> Any:
         """An open searcher on the latest commit, kept between searches: opening one

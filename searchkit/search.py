@@ -19,10 +19,12 @@ import math
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from .analysis import find_entries, is_han, iter_tokens
-from .errors import QueryError
+from .documents import read_document
+from .errors import DocumentError, QueryError
 from .highlight import make_snippet
 from .query import All, Any_, Filter, Node, Not, Phrase, Word, parse_query
 from .ranking import (
@@ -371,8 +373,10 @@ def run_search(
     offset: int = 0,
     sort: str = "relevance",
     facets: Iterable[str] = (),
+    root: Path | None = None,
 ) -> SearchResults:
-    """Run `query` on an open Whoosh searcher and copy the hits out of it."""
+    """Run `query` on an open Whoosh searcher and copy the hits out of it; snippets
+    are cut from the files under `root`."""
     if limit < 1:
         raise QueryError(query, "limit must be at least 1")
     if offset < 0:
@@ -394,7 +398,7 @@ def run_search(
         sort = "-date"  # filters alone rank nothing: newest first
     page = _order(ranker, scores, sort, offset + limit)[offset : offset + limit]
     marked = highlight_terms(plan)
-    hits = tuple(_make_hit(searcher, docnum, scores[docnum], marked) for docnum in page)
+    hits = tuple(_make_hit(searcher, docnum, scores[docnum], marked, root) for docnum in page)
     return SearchResults(
         query=query,
         total=len(scores),
@@ -445,9 +449,10 @@ def _facets(ranker: Ranker, scores: Scores, names: tuple[str, ...]) -> dict[str,
 
 
 def pack_stored(fields: dict[str, Any]) -> bytes:
-    """What a hit shows of a document (title, summary, body, date, …) as one stored
-    value: JSON in GB18030 (two bytes per Han character, not three; it encodes all of
-    Unicode), compressed: 13% smaller than UTF-8."""
+    """What a hit shows of a document (title, summary, date, …) as one stored value:
+    JSON in GB18030 (two bytes per Han character, not three; it encodes all of
+    Unicode), compressed. The body is not stored: snippets are cut from the file, as
+    it is now (the vault is the source of truth; storing it doubled the index)."""
     return zlib.compress(json.dumps(fields, ensure_ascii=False).encode("gb18030"), 6)
 
 
@@ -456,10 +461,21 @@ def unpack_stored(stored: dict[str, Any]) -> dict[str, Any]:
     return dict(json.loads(zlib.decompress(packed).decode("gb18030"))) if packed else {}
 
 
-def _make_hit(searcher: Any, docnum: int, score: float, terms: list[str]) -> Hit:
+def current_body(root: Path | None, path: str) -> str:
+    """The body of the document at `path` as the file is now; "" when it cannot be
+    read (moved, deleted): the hit then shows its stored summary."""
+    if root is None:
+        return ""
+    try:
+        return read_document(root / path, root).document.body
+    except (DocumentError, ValueError):
+        return ""
+
+
+def _make_hit(searcher: Any, docnum: int, score: float, terms: list[str], root: Path | None) -> Hit:
     stored = searcher.stored_fields(docnum)
     meta = unpack_stored(stored)
-    summary, body = meta.get("summary") or "", meta.get("body") or ""
+    summary, body = meta.get("summary") or "", current_body(root, stored["path"])
     text = f"{summary}\n{body}" if summary else body
     return Hit(
         summary=summary,
@@ -535,12 +551,12 @@ RELATED_MAX_SHARE = 0.2
 RELATED_TAG_WEIGHT = 2.0
 
 
-def related_documents(searcher: Any, docnum: int, path: str, *, limit: int = 10) -> SearchResults:
+def related_documents(searcher: Any, docnum: int, path: str, root: Path | None, *, limit: int = 10) -> SearchResults:
     """Documents most like the one at `docnum`: those sharing its most distinctive
     words (more-like-this, tf·idf-picked, BM25-scored) and its rarer tags."""
     ranker = Ranker(searcher)
     stored = unpack_stored(searcher.stored_fields(docnum))
-    text = "\n".join(stored.get(name) or "" for name in ("title", "summary", "body"))
+    text = "\n".join((stored.get("title") or "", stored.get("summary") or "", current_body(root, path)))
     frequencies: dict[str, int] = {}
     for token, _, _, _ in iter_tokens(text, query=True):
         if (len(token) > 1 or not is_han(token)) and not token.isdigit():
@@ -563,5 +579,5 @@ def related_documents(searcher: Any, docnum: int, path: str, *, limit: int = 10)
                 scores[other] = scores.get(other, 0.0) + bonus
     scores.pop(docnum, None)
     page = _order(ranker, scores, "relevance", limit)
-    hits = tuple(_make_hit(searcher, d, scores[d], []) for d in page)
+    hits = tuple(_make_hit(searcher, d, scores[d], [], root) for d in page)
     return SearchResults(query=f"related:{path}", total=len(scores), match="all", hits=hits)

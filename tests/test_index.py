@@ -182,3 +182,12 @@ def test_a_missing_postings_file_is_a_clear_error(indexed: Index) -> None:
     reopened = Index(indexed.path)
     with pytest.raises(IndexVersionError, match="damaged"):
         reopened.search("好莱坞")
+
+
+def test_snippets_come_from_the_file_and_fall_back_to_the_summary(vault: Path, indexed: Index, tmp_path: Path) -> None:
+    hit = indexed.search("好莱坞 罢工").hits[0]
+    assert hit.path == SEED and "<mark>罢工</mark>" in hit.snippet
+    vault.rename(tmp_path / "moved")  # the index keeps working without its folder
+    hit = Index(indexed.path).search("好莱坞 罢工").hits[0]
+    plain = hit.snippet.replace("<mark>", "").replace("</mark>", "")
+    assert hit.path == SEED and "<mark>罢工</mark>" in hit.snippet and plain[:30] in hit.summary
