@@ -238,12 +238,12 @@ def _keyword_value(values: list[str]) -> str:
     return ",".join(v.strip().replace(",", " ") for v in values if v.strip())
 
 
-# A segment holding less than 1/SMALL_SEGMENT_SHARE of the live documents is "small": a
-# commit merges the small ones into one when there are more than MAX_SMALL_SEGMENTS
-# (each update adds one; each query reads every segment). Large segments are only
-# rewritten once mostly deleted, so a commit never copies most of a large vault.
-SMALL_SEGMENT_SHARE = 20
-SMALL_SEGMENT_DOCS = 100  # ... or fewer than this many
+# A segment of fewer than SMALL_SEGMENT_DOCS live documents is "small" (a build writes
+# segments of about SEGMENT_TEXT_CHARS of text, a thousand typical documents; each
+# update adds a small one). Once there are more than MAX_SMALL_SEGMENTS, a commit merges
+# the earlier small ones into one: each query reads every segment. Other segments are
+# copied only when mostly deleted, so a commit copies at most a few thousand documents.
+SMALL_SEGMENT_DOCS = 500
 MAX_SMALL_SEGMENTS = 6
 
 
@@ -251,17 +251,18 @@ def _merge_small_segments(
     writer: Any, postings: PostingsWriter, folder: Path, new_segments: list[Any]
 ) -> list[Any]:
     """The segments to keep as they are: the existing ones and `new_segments`.
-    Segments with no live documents are dropped; segments mostly deleted, and the
-    small ones when there are too many, are copied into the writer's own segment."""
+    Segments with no live documents are dropped; existing segments mostly deleted,
+    and the small ones when there are too many, are copied into the writer's own
+    segment."""
     from whoosh.reading import SegmentReader
 
     every = [*writer.segments, *new_segments]
     alive = [s for s in every if s.doc_count()]
-    merged = [s for s in alive if s.deleted_count() * 2 > s.doc_count_all()]
-    small_below = max(sum(s.doc_count() for s in alive) // SMALL_SEGMENT_SHARE, SMALL_SEGMENT_DOCS)
-    small = [s for s in alive if s.doc_count() <= small_below and s not in merged]
+    existing = [s for s in writer.segments if s.doc_count()]
+    merged = [s for s in existing if s.deleted_count() * 2 > s.doc_count_all()]
+    small = [s for s in alive if s.doc_count() < SMALL_SEGMENT_DOCS and s not in merged]
     if len(small) > MAX_SMALL_SEGMENTS:
-        merged.extend(small)
+        merged.extend(s for s in small if s in existing)
     kept = [s for s in alive if s not in merged]
     for segment in merged:
         reader = SegmentReader(writer.storage, writer.schema, segment)
@@ -358,9 +359,9 @@ def index_shard(
     return ShardResult(segments, indexed, skipped)
 
 
-# Text per segment while indexing: about 250 MB of postings in memory at most
-# (measured: peak RSS per worker on the vault's 16 M characters was 190 MB).
-SEGMENT_TEXT_CHARS = 20_000_000
+# Text per segment while indexing, which bounds a worker's memory: on the vault, a
+# worker peaked at 190 MB with one segment of 4.5 M characters, 140 MB with 2 M.
+SEGMENT_TEXT_CHARS = 2_000_000
 
 
 def _finish_segment(writer: Any, postings: PostingsWriter, index_path: Path) -> Any:
@@ -510,8 +511,6 @@ class Index:
                 affected = self._documents_containing(dictionary ^ old_dictionary)
                 again = [p for p in affected if p in scan.files and p not in readable]
                 readable.update(self._read_keywords(root, scan, again, skipped, warnings))
-            set_dictionary(dictionary)
-
             jobs = [(path, str(scan.files[path][0]), scan.files[path][1].decode()) for path in readable]
             results = self._index_in_shards(root, jobs, dictionary, workers, progress)
             indexed = [path for result in results for path in result.indexed]
@@ -559,7 +558,9 @@ class Index:
         worker processes when there are enough to repay their start-up."""
         count = workers if workers is not None else _default_workers(len(jobs))
         if count <= 1 or len(jobs) < 2:
+            set_dictionary(dictionary)
             return [index_shard(self.path, root, jobs, progress=progress)] if jobs else []
+        # the segmenter is not loaded here: only the workers cut text
         from .workers import run_shards
 
         return run_shards(self.path, root, _split(jobs, count), sorted(dictionary), progress)
