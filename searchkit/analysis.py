@@ -1,4 +1,4 @@
-"""Text analysis: normalise, segment, and feed Whoosh tokens with true offsets.
+"""Text analysis: normalise and segment text into tokens with true offsets.
 
 The only module that imports a segmenter. Han runs go to jieba's algorithm (rjieba,
 the Rust build, by default; jieba itself as the reference, `SEARCHKIT_SEGMENTER=jieba`);
@@ -22,8 +22,6 @@ import re
 import threading
 from collections.abc import Iterable, Iterator
 from typing import Any, Protocol
-
-from whoosh.analysis import Token, Tokenizer
 
 logger = logging.getLogger(__name__)
 
@@ -288,62 +286,6 @@ def _plain_tokens(text: str, *, query: bool) -> Iterator[tuple[str, int, int, in
 def query_tokens(text: str) -> list[str]:
     """The tokens a query word stands for, in order."""
     return [token for token, _, _, _ in iter_tokens(text, query=True)]
-
-
-class ChineseTokenizer(Tokenizer):
-    """A Whoosh tokenizer around `iter_tokens`, honouring Whoosh's keywords.
-
-    Whoosh pickles this class into the index schema: its import path is part of
-    the index format.
-    """
-
-    def __eq__(self, other: object) -> bool:
-        return type(self) is type(other)
-
-    def __hash__(self) -> int:
-        return hash(type(self))
-
-    def __call__(  # type: ignore[override]
-        self,
-        value: str,
-        positions: bool = False,
-        chars: bool = False,
-        keeporiginal: bool = False,
-        removestops: bool = True,
-        start_pos: int = 0,
-        start_char: int = 0,
-        tokenize: bool = True,
-        mode: str = "",
-        **kwargs: object,
-    ) -> Iterator[Token]:
-        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        if not tokenize:
-            token.original = token.text = value
-            token.boost = 1.0
-            if positions:
-                token.pos = start_pos
-            if chars:
-                token.startchar = start_char
-                token.endchar = start_char + len(value)
-            yield token
-            return
-        for text, position, start, end in iter_tokens(value, query=(mode == "query")):
-            token.text = text
-            token.boost = 1.0
-            token.stopped = False
-            if keeporiginal:
-                token.original = value[start:end]
-            if positions:
-                token.pos = start_pos + position
-            if chars:
-                token.startchar = start_char + start
-                token.endchar = start_char + end
-            yield token
-
-
-def chinese_analyzer() -> ChineseTokenizer:
-    """The analyzer every searchkit text field uses."""
-    return ChineseTokenizer()
 
 
 _HAN_RUN = re.compile(rf"[{_HAN}]+")

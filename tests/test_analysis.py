@@ -5,7 +5,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from searchkit.analysis import (
-    ChineseTokenizer,
     JiebaSegmenter,
     RJiebaSegmenter,
     iter_tokens,
@@ -116,15 +115,6 @@ def test_jieba_and_rjieba_cut_han_text_identically(sentence: str) -> None:
         finally:
             analysis.set_segmenter(None)
     assert results[0] == results[1]
-
-
-def test_whoosh_tokenizer_honours_start_pos_and_start_char() -> None:
-    tokenizer = ChineseTokenizer()
-    got = [
-        (t.text, t.pos, t.startchar, t.endchar)
-        for t in tokenizer("数据库", positions=True, chars=True, start_pos=5, start_char=100, mode="query")
-    ]
-    assert got == [("数据库", 5, 100, 103)]
 
 
 @settings(max_examples=200, deadline=None)
