@@ -97,6 +97,7 @@ _load_lock = threading.RLock()
 # tokens ("stability ai") keyed by their first token.
 _dictionary: frozenset[str] = frozenset()
 _entries: dict[str, list[tuple[str, ...]]] = {}
+_dictionary_source: object = None
 
 
 def get_segmenter() -> Segmenter:
@@ -139,11 +140,16 @@ def set_dictionary(words: Iterable[str]) -> None:
     """Make `words` the dictionary: Han words join the segmenter's dictionary (so
     `数字生命卡兹克` stays one word), and words of several tokens, spaces or
     punctuation included (`Stability AI`, `Claude Code`), are recognised as one
-    entry on top of their tokens. A no-op when the same words are in effect.
+    entry on top of their tokens. A no-op when the same words are in effect, or
+    when given the very list object of the previous call (not copied: do not
+    change it in place).
     """
-    global _dictionary, _entries, _segmenter
+    global _dictionary, _entries, _segmenter, _dictionary_source
+    if words is _dictionary_source:  # the same list again (each search passes the index's)
+        return
     wanted = frozenset(w for w in (dictionary_form(word) for word in words) if w)
     with _load_lock:
+        _dictionary_source = words
         if wanted == _dictionary:
             return
         segmenter = get_segmenter()

@@ -12,7 +12,6 @@ import json
 import math
 import re
 from collections.abc import Iterable, Iterator
-from itertools import repeat
 from pathlib import Path
 from typing import Any
 
@@ -38,14 +37,25 @@ COMMON_SHARE = 0.5
 Scores = dict[int, float]
 
 
+# Score dicts hold tens of thousands of documents on large vaults: these combine them
+# with dict copies, key-view intersections (which walk the smaller side) and
+# comprehensions rather than a Python statement per document where they can.
+
+
 def add_into(target: Scores, source: Scores, weight: float = 1.0) -> None:
-    for docnum, score in source.items():
-        target[docnum] = target.get(docnum, 0.0) + score * weight
+    get = target.get
+    if weight == 1.0:
+        target.update({docnum: get(docnum, 0.0) + score for docnum, score in source.items()})
+    else:
+        target.update({docnum: get(docnum, 0.0) + score * weight for docnum, score in source.items()})
 
 
 def union(parts: Iterable[Scores]) -> Scores:
-    total: Scores = {}
-    for part in parts:
+    ordered = sorted(parts, key=len, reverse=True)
+    if not ordered:
+        return {}
+    total = dict(ordered[0])
+    for part in ordered[1:]:
         add_into(total, part)
     return total
 
@@ -53,9 +63,15 @@ def union(parts: Iterable[Scores]) -> Scores:
 def intersection(parts: list[Scores]) -> Scores:
     if not parts:
         return {}
-    smallest = min(parts, key=len)
-    common = set(smallest).intersection(*parts)
-    return {docnum: sum(part[docnum] for part in parts) for docnum in common}
+    ordered = sorted(parts, key=len)
+    common = ordered[0].keys()
+    for part in ordered[1:]:
+        common = common & part.keys()
+    first = ordered[0]
+    result = {docnum: first[docnum] for docnum in common}
+    for part in ordered[1:]:
+        result = {docnum: score + part[docnum] for docnum, score in result.items()}
+    return result
 
 
 class Ranker:
@@ -129,20 +145,62 @@ class Ranker:
         frequency = self.document_frequency(fieldname, text)
         scores: Scores = {}
         if frequency:
-            idf = math.log(self.doc_count / (frequency + 1)) + 1
-            norm_base = BM25_K1 * (1 - BM25_B)
-            norm_scale = BM25_K1 * BM25_B / self._average(fieldname)
-            deleted = self._deleted
+            weight = (math.log(self.doc_count / (frequency + 1)) + 1) * (BM25_K1 + 1)
             for postings, offset in self.segments():
                 table = postings.field(fieldname)
                 documents, frequencies = table.documents(text)
-                lengths = _scored_lengths(table)
-                for local, tf in zip(documents, frequencies or repeat(1), strict=False):
-                    docnum = local + offset
-                    if deleted is None or docnum not in deleted:
-                        scores[docnum] = idf * tf * (BM25_K1 + 1) / (tf + norm_base + norm_scale * lengths[local])
+                if not documents:
+                    continue
+                norms = self._norms(fieldname, table)
+                if frequencies is None:
+                    part = {local + offset: weight / (1 + norms[local]) for local in documents}
+                else:
+                    part = {
+                        local + offset: weight * tf / (tf + norms[local])
+                        for local, tf in zip(documents, frequencies, strict=True)
+                    }
+                scores.update(part)
+            self._drop_deleted(scores)
         self._term_scores[key] = scores
         return scores
+
+    def grams_together(self, grams: list[str], among: Scores | None = None) -> Scores:
+        """Documents holding every one of `grams` (bigrams), optionally only those
+        `among` a set of candidates, scored by the sum of the bigrams' BM25. The
+        documents are intersected first, so a common bigram costs a set operation,
+        not a score per posting."""
+        frequencies = [self.document_frequency(GRAMS_FIELD, gram) for gram in grams]
+        if not grams or not all(frequencies):
+            return {}
+        weight = sum(math.log(self.doc_count / (f + 1)) + 1 for f in frequencies) * (BM25_K1 + 1)
+        scores: Scores = {}
+        for postings, offset in self.segments():
+            table = postings.field(GRAMS_FIELD)
+            lists = sorted((table.documents(gram)[0] for gram in grams), key=len)
+            if not lists[0]:
+                continue
+            common = set(lists[0]).intersection(*lists[1:])
+            norms = self._norms(GRAMS_FIELD, table)
+            if among is not None:
+                common = {local for local in common if local + offset in among}
+            scores.update({local + offset: weight / (1 + norms[local]) for local in common})
+        self._drop_deleted(scores)
+        return scores
+
+    def _drop_deleted(self, scores: Scores) -> None:
+        if self._deleted:
+            for docnum in self._deleted.intersection(scores):
+                del scores[docnum]
+
+    def _norms(self, fieldname: str, table: Any) -> list[float]:
+        """The length part of BM25's denominator for each document of one segment,
+        kept with the segment's table (which lives as long as this searcher)."""
+        norms: list[float] | None = getattr(table, "norms", None)
+        if norms is None:
+            base = BM25_K1 * (1 - BM25_B)
+            scale = BM25_K1 * BM25_B / self._average(fieldname)
+            norms = table.norms = [base + scale * length for length in _scored_lengths(table)]
+        return norms
 
     def _average(self, fieldname: str) -> float:
         if fieldname not in self._average_length:
@@ -154,6 +212,8 @@ class Ranker:
 
     def word(self, token: str) -> Scores:
         """A token as a word in any text field, weighted per field."""
+        if all(weight == 1.0 for weight in FIELD_WEIGHTS.values()):
+            return union(self.term(fieldname, token) for fieldname in FIELD_WEIGHTS)
         total: Scores = {}
         for fieldname, weight in FIELD_WEIGHTS.items():
             add_into(total, self.term(fieldname, token), weight)
@@ -164,10 +224,8 @@ class Ranker:
         bigrams occur), scored by the bigrams' BM25, weighted down."""
         if len(text) == 1:
             return self._character(text)
-        parts = [self.term(GRAMS_FIELD, gram) for gram in substring_grams(text)]
-        matched = intersection(parts)
-        scale = SUBSTRING_WEIGHT
-        return {docnum: score * scale for docnum, score in matched.items()}
+        matched = self.grams_together(substring_grams(text))
+        return {docnum: score * SUBSTRING_WEIGHT for docnum, score in matched.items()}
 
     def _character(self, char: str) -> Scores:
         grams = {gram for postings, _ in self.segments() for gram in postings.field(GRAMS_FIELD).with_prefix(char)}
@@ -204,8 +262,8 @@ class Ranker:
         words = union([*(self.word(token) for token in tokens), substring])
         return {docnum: words.get(docnum, 0.0) for docnum in matched}
 
-    def adjacency(self, left: str, right: str) -> Scores:
-        scores = self.term(GRAMS_FIELD, left[-1] + right[0])
+    def adjacency(self, left: str, right: str, among: Scores | None = None) -> Scores:
+        scores = self.grams_together([left[-1] + right[0]], among)
         return {docnum: score * ADJACENCY_WEIGHT for docnum, score in scores.items()}
 
     def all_documents(self) -> Scores:

@@ -248,9 +248,8 @@ class Plan:
                 if docnum in scores:
                     scores[docnum] += bonus
         for left, right in self.adjacent:
-            for docnum, bonus in ranker.adjacency(left, right).items():
-                if docnum in scores:
-                    scores[docnum] += bonus
+            for docnum, bonus in ranker.adjacency(left, right, among=scores).items():
+                scores[docnum] += bonus
 
     def _evaluate(self, ranker: Ranker, node: Node) -> Scores:
         if isinstance(node, Filter):
@@ -414,7 +413,10 @@ def _order(ranker: Ranker, scores: Scores, sort: str, count: int) -> list[int]:
     order does not depend on how the index happens to be split into segments."""
     paths = ranker.paths()
     if sort == "relevance":
-        best = heapq.nsmallest(count, scores.items(), key=lambda item: (-item[1], paths[item[0]]))
+        if len(scores) > count:  # only documents scoring at least the count-th best can make the page
+            lowest = heapq.nlargest(count, scores.values())[-1]
+            scores = {docnum: score for docnum, score in scores.items() if score >= lowest}
+        best = sorted(scores.items(), key=lambda item: (-item[1], paths[item[0]]))[:count]
         return [docnum for docnum, _ in best]
     cards = ranker.cards()
     if sort == "title":

@@ -40,16 +40,31 @@ def test_a_worker_skips_what_it_cannot_read_and_the_rest_is_indexed(vault: Path,
     assert stats.added == len(list(vault.rglob("*.md"))) - 1
 
 
-def _workers_running() -> list[int]:
-    found = []
+def _workers_of(parent: int) -> set[int]:
+    found = set()
     for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
         try:
             command = Path(f"/proc/{entry}/cmdline").read_bytes()
+            ppid = int(Path(f"/proc/{entry}/stat").read_bytes().rsplit(b")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        if ppid == parent and b"searchkit.workers" in command:
+            found.add(int(entry))
+    return found
+
+
+def _alive(pids: set[int]) -> set[int]:
+    alive = set()
+    for pid in pids:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_bytes().rsplit(b")", 1)[1].split()[0]
         except OSError:
             continue
-        if entry.isdigit() and b"searchkit.workers" in command:
-            found.append(int(entry))
-    return found
+        if state != b"Z":
+            alive.add(pid)
+    return alive
 
 
 def test_killed_parent_leaves_no_worker_and_no_lock(tmp_path: Path) -> None:
@@ -59,13 +74,16 @@ def test_killed_parent_leaves_no_worker_and_no_lock(tmp_path: Path) -> None:
     script = "import sys; from searchkit import Index; Index(sys.argv[1]).update(sys.argv[2], workers=2)"
     parent = subprocess.Popen([sys.executable, "-c", script, str(index_path), str(vault)])
     deadline = time.monotonic() + 60
-    while not _workers_running() and time.monotonic() < deadline and parent.poll() is None:
+    workers: set[int] = set()
+    while len(workers) < 2 and time.monotonic() < deadline and parent.poll() is None:
+        workers = _workers_of(parent.pid)
         time.sleep(0.05)
+    assert len(workers) == 2
     parent.send_signal(signal.SIGKILL)
     parent.wait()
-    while _workers_running() and time.monotonic() < deadline:
+    while _alive(workers) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert not _workers_running()  # they notice the parent is gone and stop
+    assert not _alive(workers)  # they notice the parent is gone and stop
     ix = Index(index_path)
     stats = ix.update(vault)  # the lock was not left held
     assert stats.documents == 400
