@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from .documents import Document, load_document
     from .errors import (
         DocumentError,
+        IndexDamagedError,
         IndexLockedError,
         IndexNotFoundError,
         IndexVersionError,
@@ -31,6 +32,7 @@ _PUBLIC = {
     "Document": "documents",
     "load_document": "documents",
     "DocumentError": "errors",
+    "IndexDamagedError": "errors",
     "IndexLockedError": "errors",
     "IndexNotFoundError": "errors",
     "IndexVersionError": "errors",
@@ -63,6 +65,7 @@ __all__ = [
     "DocumentError",
     "Hit",
     "Index",
+    "IndexDamagedError",
     "IndexLockedError",
     "IndexNotFoundError",
     "IndexStats",

@@ -46,6 +46,16 @@ class IndexLockedError(SearchkitError):
         )
 
 
+class IndexDamagedError(SearchkitError):
+    def __init__(self, path: str | Path, reason: str) -> None:
+        self.path = str(path)
+        self.reason = reason
+        super().__init__(
+            f"the index at {self.path} is damaged ({reason}); "
+            f"rebuild it with: searchkit index --rebuild DIR --index {self.path}"
+        )
+
+
 class IndexVersionError(SearchkitError):
     def __init__(self, path: str | Path, found: object, expected: object) -> None:
         self.path = str(path)

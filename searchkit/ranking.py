@@ -12,13 +12,12 @@ import json
 import math
 import re
 from collections.abc import Iterable, Iterator
-from pathlib import Path
 from typing import Any
 
 from whoosh.reading import TermNotFound
 
 from .analysis import is_han, iter_tokens, substring_grams
-from .errors import IndexVersionError, QueryError
+from .errors import IndexDamagedError, QueryError
 from .postings import FIELDS, GRAMS_FIELD, SegmentPostings, postings_path
 
 # Weight of each text field in the BM25F sum.
@@ -114,7 +113,7 @@ class Ranker:
                 try:
                     files.append((SegmentPostings(path), offset))
                 except (OSError, ValueError) as exc:
-                    raise IndexVersionError(Path(path).parent, f"damaged ({path.name}: {exc})", "whole") from exc
+                    raise IndexDamagedError(path.parent, f"{path.name}: {exc}") from exc
             self._cache["postings"] = files
         return files
 

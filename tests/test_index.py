@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from searchkit import Index, IndexLockedError, IndexNotFoundError, IndexVersionError
+from searchkit import Index, IndexDamagedError, IndexLockedError, IndexNotFoundError, IndexVersionError
 from searchkit.index import META_FILE
 
 from .conftest import SEED, write
@@ -180,7 +180,7 @@ def test_a_missing_postings_file_is_a_clear_error(indexed: Index) -> None:
     for path in _segment_files(indexed.path):
         path.unlink()
     reopened = Index(indexed.path)
-    with pytest.raises(IndexVersionError, match="damaged"):
+    with pytest.raises(IndexDamagedError, match=r"is damaged \(MAIN_\w+\.skp: .*--rebuild"):
         reopened.search("好莱坞")
 
 
