@@ -42,12 +42,17 @@ def run_shards(
         for number, share in enumerate(shares):
             error_log = tempfile.TemporaryFile()
             errors.append(error_log)
-            process = subprocess.Popen(
-                [sys.executable, "-m", "searchkit.workers"],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=error_log,
-            )
+            try:
+                process = subprocess.Popen(
+                    [sys.executable, "-m", "searchkit.workers"],
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    stderr=error_log,
+                )
+            except OSError as exc:
+                raise SearchkitError(
+                    f"cannot start an indexing worker ({exc.strerror}); index in one process with SEARCHKIT_WORKERS=1"
+                ) from exc
             processes.append(process)
             job = {"index": str(index_path), "root": str(root), "jobs": share, "dictionary": dictionary}
             assert process.stdin is not None and process.stdout is not None

@@ -9,7 +9,9 @@ import sys
 import time
 from pathlib import Path
 
-from searchkit import Index
+import pytest
+
+from searchkit import Index, SearchkitError
 
 from .conftest import SEED, write
 
@@ -88,3 +90,13 @@ def test_killed_parent_leaves_no_worker_and_no_lock(tmp_path: Path) -> None:
     stats = ix.update(vault)  # the lock was not left held
     assert stats.documents == 400
     assert [h.path for h in ix.search("标记7号")] == ["d007.md"]
+
+
+def test_a_worker_that_cannot_start_is_a_clear_error(
+    vault: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "no-such-python"))
+    with pytest.raises(SearchkitError, match="SEARCHKIT_WORKERS=1"):
+        Index(tmp_path / "ix").update(vault, workers=2)
+    # nothing was committed, and the lock was released
+    assert Index(tmp_path / "ix").update(vault, workers=1).added == len(list(vault.rglob("*.md")))
