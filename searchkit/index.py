@@ -329,7 +329,7 @@ def index_shard(
     indexed: list[str] = []
     skipped: list[SkippedFile] = []
     segments: list[Any] = []
-    writer: Any = None
+    writer: Any = None  # the segment being written, and its postings
     postings = PostingsWriter()
     text_chars = 0
     try:
