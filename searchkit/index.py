@@ -31,6 +31,7 @@ from .analysis import (
 from .documents import Document, is_document_file, read_document, relative_path
 from .errors import (
     DocumentError,
+    IndexDamagedError,
     IndexLockedError,
     IndexNotFoundError,
     IndexVersionError,
@@ -784,6 +785,17 @@ class Index:
             self._searcher = self._open().searcher()
         elif not self._searcher.up_to_date():
             self._searcher = self._searcher.refresh()
+        # Open the postings files now, beside the Whoosh files the searcher holds open:
+        # a commit that merges segments deletes both. If one went between the two
+        # openings, a newer commit exists: take it.
+        for attempt in range(3):
+            try:
+                Ranker(self._searcher).segments()
+                break
+            except IndexDamagedError:
+                if attempt == 2 or self._searcher.up_to_date():
+                    raise
+                self._searcher = self._searcher.refresh()
         return self._searcher
 
     def close(self) -> None:

@@ -191,3 +191,26 @@ def test_snippets_come_from_the_file_and_fall_back_to_the_summary(vault: Path, i
     hit = Index(indexed.path).search("好莱坞 罢工").hits[0]
     plain = hit.snippet.replace("<mark>", "").replace("</mark>", "")
     assert hit.path == SEED and "<mark>罢工</mark>" in hit.snippet and plain[:30] in hit.summary
+
+
+def test_a_commit_between_opening_whoosh_and_the_postings_is_retried(
+    vault: Path, indexed: Index, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A commit that merges segments deletes their postings files: a searcher opened
+    just before it takes the newer commit instead of failing."""
+    from searchkit import ranking
+
+    real = ranking.SegmentPostings
+    calls = []
+
+    def vanishing(path: Path) -> object:
+        calls.append(path)
+        if len(calls) == 1:  # another process commits, and this file goes with its segment
+            write(vault / "new.md", "---\ntitle: 新\n---\n并发提交的标记词")
+            Index(indexed.path).update(vault)
+            raise FileNotFoundError(2, "No such file or directory", str(path))
+        return real(path)
+
+    monkeypatch.setattr(ranking, "SegmentPostings", vanishing)
+    reader = Index(indexed.path)
+    assert [h.path for h in reader.search("并发提交的标记词")] == ["new.md"]
