@@ -135,21 +135,32 @@ class Ranker:
             return sum(postings.field(fieldname).doc_frequency(text) for postings, _ in self.segments())
         return int(self.searcher.doc_frequency(fieldname, text))
 
+    def _postings_of(self, fieldname: str, text: str) -> list[tuple[int, list[int], Any, Any]]:
+        """(offset, documents, frequencies, table) of `text` in each segment holding it;
+        their documents together are its document frequency (deleted ones included,
+        as in Whoosh), so the term is looked up once per segment."""
+        found = []
+        for postings, offset in self.segments():
+            table = postings.field(fieldname)
+            documents, frequencies = table.documents(text)
+            if documents:
+                found.append((offset, documents, frequencies, table))
+        return found
+
+    def _idf(self, frequency: int) -> float:
+        return math.log(self.doc_count / (frequency + 1)) + 1
+
     def term(self, fieldname: str, text: str) -> Scores:
         """BM25 of a term in one text field, per document (unweighted)."""
         key = (fieldname, text)
         cached = self._term_scores.get(key)
         if cached is not None:
             return cached
-        frequency = self.document_frequency(fieldname, text)
+        found = self._postings_of(fieldname, text)
         scores: Scores = {}
-        if frequency:
-            weight = (math.log(self.doc_count / (frequency + 1)) + 1) * (BM25_K1 + 1)
-            for postings, offset in self.segments():
-                table = postings.field(fieldname)
-                documents, frequencies = table.documents(text)
-                if not documents:
-                    continue
+        if found:
+            weight = self._idf(sum(len(documents) for _, documents, _, _ in found)) * (BM25_K1 + 1)
+            for offset, documents, frequencies, table in found:
                 norms = self._norms(fieldname, table)
                 if frequencies is None:
                     part = {local + offset: weight / (1 + norms[local]) for local in documents}
@@ -168,18 +179,23 @@ class Ranker:
         `among` a set of candidates, scored by the sum of the bigrams' BM25. The
         documents are intersected first, so a common bigram costs a set operation,
         not a score per posting."""
-        frequencies = [self.document_frequency(GRAMS_FIELD, gram) for gram in grams]
-        if not grams or not all(frequencies):
+        found = [self._postings_of(GRAMS_FIELD, gram) for gram in grams]
+        if not grams or not all(found):
             return {}
-        weight = sum(math.log(self.doc_count / (f + 1)) + 1 for f in frequencies) * (BM25_K1 + 1)
+        weight = sum(self._idf(sum(len(d) for _, d, _, _ in each)) for each in found) * (BM25_K1 + 1)
+        lists: dict[int, list[list[int]]] = {}
+        tables: dict[int, Any] = {}
+        for each in found:
+            for offset, documents, _, table in each:
+                lists.setdefault(offset, []).append(documents)
+                tables[offset] = table
         scores: Scores = {}
-        for postings, offset in self.segments():
-            table = postings.field(GRAMS_FIELD)
-            lists = sorted((table.documents(gram)[0] for gram in grams), key=len)
-            if not lists[0]:
+        for offset, documents_of_grams in lists.items():
+            if len(documents_of_grams) < len(grams):  # a bigram missing from this segment
                 continue
-            common = set(lists[0]).intersection(*lists[1:])
-            norms = self._norms(GRAMS_FIELD, table)
+            documents_of_grams.sort(key=len)
+            common = set(documents_of_grams[0]).intersection(*documents_of_grams[1:])
+            norms = self._norms(GRAMS_FIELD, tables[offset])
             if among is not None:
                 common = {local for local in common if local + offset in among}
             scores.update({local + offset: weight / (1 + norms[local]) for local in common})
@@ -196,9 +212,13 @@ class Ranker:
         kept with the segment's table (which lives as long as this searcher)."""
         norms: list[float] | None = getattr(table, "norms", None)
         if norms is None:
+            # lengths rounded to one byte's precision, as Whoosh stored them: the ranking
+            # was tuned with those (exact lengths: drcd MRR@10 -0.0002)
+            from whoosh.util.numeric import byte_to_length, length_to_byte
+
             base = BM25_K1 * (1 - BM25_B)
             scale = BM25_K1 * BM25_B / self._average(fieldname)
-            norms = table.norms = [base + scale * length for length in _scored_lengths(table)]
+            norms = table.norms = [base + scale * byte_to_length(length_to_byte(n)) for n in table.lengths]
         return norms
 
     def _average(self, fieldname: str) -> float:
@@ -350,17 +370,6 @@ def _date_bound(text: str, spec: str, query: str) -> str:
             f"invalid date {spec!r}; use 2024, 2024-07, 2024-07-01, 2023-05..2023-11 or >=2024-01-01",
         )
     return text
-
-
-def _scored_lengths(table: Any) -> list[float]:
-    """Field lengths as BM25 sees them: rounded to one byte's precision, as Whoosh
-    stored them, which the ranking was tuned with (exact lengths: drcd MRR@10 −0.0002)."""
-    rounded = getattr(table, "scored_lengths", None)
-    if rounded is None:
-        from whoosh.util.numeric import byte_to_length, length_to_byte
-
-        rounded = table.scored_lengths = [byte_to_length(length_to_byte(n)) for n in table.lengths]
-    return rounded
 
 
 def _side_by_side(table: Any, tokens: list[str]) -> Iterator[int]:
