@@ -23,8 +23,8 @@ if TYPE_CHECKING:
         QueryError,
         SearchkitError,
     )
-    from .index import Index, IndexStats, SkippedFile
-    from .search import Hit, SearchResults
+    from .index import Index
+    from .results import Contribution, Explanation, Hit, IndexStats, SearchResults, SkippedFile
 
 # Public names and the module each lives in. They are imported on first use, so that
 # `searchkit --help` does not pay for Whoosh or the segmenter.
@@ -39,10 +39,12 @@ _PUBLIC = {
     "QueryError": "errors",
     "SearchkitError": "errors",
     "Index": "index",
-    "IndexStats": "index",
-    "SkippedFile": "index",
-    "Hit": "search",
-    "SearchResults": "search",
+    "Contribution": "results",
+    "Explanation": "results",
+    "Hit": "results",
+    "IndexStats": "results",
+    "SearchResults": "results",
+    "SkippedFile": "results",
 }
 
 
@@ -61,8 +63,10 @@ def __dir__() -> list[str]:
 __version__ = "0.1.0"
 
 __all__ = [
+    "Contribution",
     "Document",
     "DocumentError",
+    "Explanation",
     "Hit",
     "Index",
     "IndexDamagedError",

@@ -20,7 +20,7 @@ import operator
 import os
 import re
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Protocol
 
 logger = logging.getLogger(__name__)
@@ -90,34 +90,21 @@ class JiebaSegmenter:
 
 
 SEGMENTERS: dict[str, Any] = {"rjieba": RJiebaSegmenter, "jieba": JiebaSegmenter}
-_segmenter: Segmenter | None = None
-_folder: object | None = None
-_load_lock = threading.RLock()
-# The dictionary in effect: words added to the segmenter, and entries of several
-# tokens ("stability ai") keyed by their first token.
-_dictionary: frozenset[str] = frozenset()
-_entries: dict[str, list[tuple[str, ...]]] = {}
-_dictionary_source: object = None
+_shared_taken = False
+_pool_lock = threading.Lock()
 
 
-def get_segmenter() -> Segmenter:
-    """The process-wide segmenter, loaded on first use (`SEARCHKIT_SEGMENTER` picks it)."""
-    global _segmenter
-    if _segmenter is None:
-        with _load_lock:
-            if _segmenter is None:
-                _segmenter = _new_segmenter(fresh=False)
-    return _segmenter
-
-
-def _new_segmenter(*, fresh: bool) -> Segmenter:
+def new_segmenter() -> Segmenter:
+    """A segmenter of its own for one analyzer (`SEARCHKIT_SEGMENTER` picks the kind).
+    The first one in a process is rjieba's own instance, built at import; later ones
+    are fresh (~0.1 s each), since words added to one must not leak into another."""
+    global _shared_taken
     name = os.environ.get("SEARCHKIT_SEGMENTER", "rjieba")
     if name not in SEGMENTERS:
         raise ValueError(f"SEARCHKIT_SEGMENTER={name!r}; choose one of {sorted(SEGMENTERS)}")
+    with _pool_lock:
+        fresh, _shared_taken = _shared_taken, True
     segmenter: Segmenter = SEGMENTERS[name](fresh=fresh)
-    for word in _dictionary:
-        if _is_dictionary_han_word(word):
-            segmenter.add_word(word)
     return segmenter
 
 
@@ -130,50 +117,114 @@ def _is_dictionary_han_word(word: str) -> bool:
     return is_han(word) and 2 <= len(word) <= MAX_HAN_WORD_CHARS
 
 
-def set_segmenter(segmenter: Segmenter | None) -> None:
-    """Use another segmenter (None: load the default again on next use)."""
-    global _segmenter
-    _segmenter = segmenter
+class Analyzer:
+    """Segmentation with one dictionary in effect: each open index owns one.
 
-
-def set_dictionary(words: Iterable[str]) -> None:
-    """Make `words` the dictionary: Han words join the segmenter's dictionary (so
-    `数字生命卡兹克` stays one word), and words of several tokens, spaces or
-    punctuation included (`Stability AI`, `Claude Code`), are recognised as one
-    entry on top of their tokens. A no-op when the same words are in effect, or
-    when given the very list object of the previous call (not copied: do not
-    change it in place).
+    Han words of the dictionary join the segmenter's own dictionary (so
+    `数字生命卡兹克` stays one word); words of several tokens, spaces or punctuation
+    included (`Stability AI`, `Claude Code`), are recognised as one entry on top of
+    their tokens.
     """
-    global _dictionary, _entries, _segmenter, _dictionary_source
-    if words is _dictionary_source:  # the same list again (each search passes the index's)
-        return
-    wanted = frozenset(w for w in (dictionary_form(word) for word in words) if w)
-    with _load_lock:
-        _dictionary_source = words
-        if wanted == _dictionary:
+
+    def __init__(self, words: Iterable[str] = (), *, segmenter: Segmenter | None = None) -> None:
+        self._segmenter = segmenter
+        self._lock = threading.RLock()
+        self.words: frozenset[str] = frozenset()
+        # entries of several tokens ("stability ai") keyed by their first token
+        self._entries: dict[str, list[tuple[str, ...]]] = {}
+        self.set_words(words)
+
+    @property
+    def segmenter(self) -> Segmenter:
+        """Loaded on first use: opening an index for a sync that cuts no text (or
+        leaves that to worker processes) does not pay for it."""
+        if self._segmenter is None:
+            with self._lock:
+                if self._segmenter is None:
+                    self._segmenter = self._loaded(new_segmenter(), self.words)
+        return self._segmenter
+
+    @staticmethod
+    def _loaded(segmenter: Segmenter, words: Iterable[str]) -> Segmenter:
+        for word in words:
+            if _is_dictionary_han_word(word):
+                segmenter.add_word(word)
+        return segmenter
+
+    def set_words(self, words: Iterable[str]) -> None:
+        """Make `words` the dictionary (a no-op when they already are)."""
+        wanted = frozenset(w for w in (dictionary_form(word) for word in words) if w)
+        with self._lock:
+            if wanted == self.words:
+                return
+            if self._segmenter is not None:
+                if wanted >= self.words:
+                    self._loaded(self._segmenter, wanted - self.words)
+                else:  # words can be added to a segmenter but not removed: start afresh
+                    self._segmenter = None
+            self.words = wanted
+            entries: dict[str, list[tuple[str, ...]]] = {}
+            for word in wanted:
+                if not is_han(word):
+                    tokens = tuple(t for t, _, _, _ in _plain_tokens(word, self._cut, query=True))
+                    if 1 < len(tokens) <= MAX_ENTRY_TOKENS:
+                        entries.setdefault(tokens[0], []).append(tokens)
+            for candidates in entries.values():
+                candidates.sort(key=len, reverse=True)
+            self._entries = entries
+
+    def find_entries(self, tokens: list[str]) -> list[tuple[int, int, str]]:
+        """(index, length, entry) for each dictionary entry of several tokens that
+        `tokens` spell out, e.g. ["stability", "ai"] → [(0, 2, "stability ai")]."""
+        found = []
+        for index, token in enumerate(tokens):
+            for entry in self._entries.get(token, ()):
+                if tuple(tokens[index : index + len(entry)]) == entry:
+                    found.append((index, len(entry), " ".join(entry)))
+                    break
+        return found
+
+    def iter_tokens(self, text: str, *, query: bool = False) -> Iterator[tuple[str, int, int, int]]:
+        """Yield (token, position, start, end) for `text`.
+
+        Index mode (the default) adds search-mode sub-words: the parts of long Han
+        words and of joined Latin words (`gpt` and `4o` of `gpt-4o`), at their word's
+        position, and dictionary entries of several tokens (`stability ai`) at their
+        first token's. Query mode yields whole words only, so a query matches as the
+        text was written.
+
+        >>> [t[0] for t in Analyzer().iter_tokens("好莱坞编剧罢工 GPT-4o", query=True)]
+        ['好莱坞', '编剧', '罢工', 'gpt-4o']
+        """
+        cut = self._cut
+        if query or not self._entries:
+            yield from _plain_tokens(text, cut, query=query)
             return
-        segmenter = get_segmenter()
-        if wanted >= _dictionary:
-            for word in wanted - _dictionary:
-                if _is_dictionary_han_word(word):
-                    segmenter.add_word(word)
-            _dictionary = wanted
-        else:  # words can be added to a segmenter but not removed: start afresh
-            _dictionary = wanted
-            _segmenter = _new_segmenter(fresh=True)
-        entries: dict[str, list[tuple[str, ...]]] = {}
-        for word in wanted:
-            if not is_han(word):
-                tokens = tuple(t for t, _, _, _ in _plain_tokens(word, query=True))
-                if 1 < len(tokens) <= MAX_ENTRY_TOKENS:
-                    entries.setdefault(tokens[0], []).append(tokens)
-        for candidates in entries.values():
-            candidates.sort(key=len, reverse=True)
-        _entries = entries
+        tokens = list(_plain_tokens(text, cut, query=False))
+        words: list[tuple[str, int, int, int]] = []  # one per position: the word itself
+        for token in tokens:
+            if token[1] == len(words):
+                words.append(token)
+        entries = [
+            (entry, words[index][1], words[index][2], words[index + length - 1][3])
+            for index, length, entry in self.find_entries([w[0] for w in words])
+        ]
+        if not entries:
+            yield from tokens
+            return
+        entries.reverse()
+        for token in tokens:
+            while entries and entries[-1][1] < token[1]:
+                yield entries.pop()
+            yield token
+        yield from reversed(entries)
 
+    def _cut(self, text: str, search: bool) -> list[tuple[str, int, int]]:
+        return self.segmenter.tokenize(text, search)
 
-def dictionary_words() -> frozenset[str]:
-    return _dictionary
+    def query_tokens(self, text: str) -> list[str]:
+        """The tokens a query word stands for, in order."""
+        return [token for token, _, _, _ in self.iter_tokens(text, query=True)]
 
 
 def dictionary_form(word: str) -> str:
@@ -181,19 +232,31 @@ def dictionary_form(word: str) -> str:
     return " ".join(normalize(word).split())
 
 
-def find_entries(tokens: list[str]) -> list[tuple[int, int, str]]:
-    """(index, length, entry) for each dictionary entry of several tokens that
-    `tokens` spell out, e.g. ["stability", "ai"] → [(0, 2, "stability ai")]."""
-    found = []
-    for index, token in enumerate(tokens):
-        for entry in _entries.get(token, ()):
-            if tuple(tokens[index : index + len(entry)]) == entry:
-                found.append((index, len(entry), " ".join(entry)))
-                break
-    return found
+_plain: Analyzer | None = None
 
 
-def _traditional_folder():  # type: ignore[no-untyped-def]
+def plain_analyzer() -> Analyzer:
+    """An analyzer with no dictionary, for text outside any index."""
+    global _plain
+    if _plain is None:
+        _plain = Analyzer()
+    return _plain
+
+
+def iter_tokens(text: str, *, query: bool = False) -> Iterator[tuple[str, int, int, int]]:
+    """`Analyzer.iter_tokens` without a dictionary."""
+    return plain_analyzer().iter_tokens(text, query=query)
+
+
+def query_tokens(text: str) -> list[str]:
+    """`Analyzer.query_tokens` without a dictionary."""
+    return plain_analyzer().query_tokens(text)
+
+
+_folder: Any = None
+
+
+def _traditional_folder() -> Any:
     global _folder
     if _folder is None:
         import opencc
@@ -225,48 +288,16 @@ def _has_han(text: str) -> bool:
     return _HAN_CHAR.search(text) is not None
 
 
-def iter_tokens(text: str, *, query: bool = False) -> Iterator[tuple[str, int, int, int]]:
-    """Yield (token, position, start, end) for `text`.
-
-    Index mode (the default) adds search-mode sub-words: the parts of long Han words
-    and of joined Latin words (`gpt` and `4o` of `gpt-4o`), at their word's position,
-    and dictionary entries of several tokens (`stability ai`) at their first token's.
-    Query mode yields whole words only, so a query matches as the text was written.
-
-    >>> [t[0] for t in iter_tokens("好莱坞编剧罢工 GPT-4o", query=True)]
-    ['好莱坞', '编剧', '罢工', 'gpt-4o']
-    """
-    if query or not _entries:
-        yield from _plain_tokens(text, query=query)
-        return
-    tokens = list(_plain_tokens(text, query=False))
-    words: list[tuple[str, int, int, int]] = []  # one per position: the word itself
-    for token in tokens:
-        if token[1] == len(words):
-            words.append(token)
-    entries = [
-        (entry, words[index][1], words[index][2], words[index + length - 1][3])
-        for index, length, entry in find_entries([w[0] for w in words])
-    ]
-    if not entries:
-        yield from tokens
-        return
-    entries.reverse()
-    for token in tokens:
-        while entries and entries[-1][1] < token[1]:
-            yield entries.pop()
-        yield token
-    yield from reversed(entries)
+Cut = Callable[[str, bool], list[tuple[str, int, int]]]
 
 
-def _plain_tokens(text: str, *, query: bool) -> Iterator[tuple[str, int, int, int]]:
+def _plain_tokens(text: str, cut: Cut, *, query: bool) -> Iterator[tuple[str, int, int, int]]:
     normalized = normalize(text)
-    segmenter = get_segmenter()
     position = -1
     for run in _TOKEN_RUN.finditer(normalized):
         run_start = run.start()
         if run.lastgroup == "han":
-            words = segmenter.tokenize(run.group(), not query)
+            words = cut(run.group(), not query)
             if query:
                 for word, start, end in words:
                     position += 1
@@ -287,11 +318,6 @@ def _plain_tokens(text: str, *, query: bool) -> Iterator[tuple[str, int, int, in
             if not query and not core.isalnum():  # joined: gpt-4o, node.js, v1.2.3
                 for part in _WORD_PART.finditer(core):
                     yield part.group(), position, run_start + part.start(), run_start + part.end()
-
-
-def query_tokens(text: str) -> list[str]:
-    """The tokens a query word stands for, in order."""
-    return [token for token, _, _, _ in iter_tokens(text, query=True)]
 
 
 _HAN_RUN = re.compile(rf"[{_HAN}]+")

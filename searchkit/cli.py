@@ -7,7 +7,6 @@ commands, so `searchkit --help` loads neither Whoosh's index nor a segmenter.
 from __future__ import annotations
 
 import functools
-import html
 import json
 import re
 import sys
@@ -18,12 +17,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 if TYPE_CHECKING:
-    from .index import IndexStats
-    from .search import Hit, SearchResults
+    from .results import Explanation, Hit, IndexStats, SearchResults
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-_MARK = re.compile(r"<mark>(.*?)</mark>", re.S)
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 PROGRESS_MIN_FILES = 200
 
@@ -189,7 +186,7 @@ def query_command(
     path:FOLDER/ title:WORD date:2024-07 date:2023-05..2023-11 date:>=2024-01-01.
     """
     from .index import Index
-    from .search import DEFAULT_HIT_FIELDS, HIT_FIELDS
+    from .results import DEFAULT_HIT_FIELDS, HIT_FIELDS
 
     facet_names = [name.strip() for name in facets.split(",") if name.strip()]
     hit_fields = list(DEFAULT_HIT_FIELDS)
@@ -303,7 +300,7 @@ def dict_list(index_path: Path, show_all: bool) -> None:
         click.echo(word)
 
 
-def _render_explanation(explanation: Any) -> str:
+def _render_explanation(explanation: Explanation) -> str:
     lines = [f"query: {_clean(explanation.query)}  →  tokens: {' · '.join(explanation.tokens)}"]
     if explanation.rank is None:
         lines.append(
@@ -355,20 +352,21 @@ def _render_hit(number: int, hit: Hit, *, color: bool) -> list[str]:
     if hit.tags:
         details.append(" ".join(f"#{_clean(tag)}" for tag in hit.tags))
     lines.append("    " + click.style("  ".join(details), dim=True) if color else "    " + "  ".join(details))
-    if hit.snippet:
-        lines.append("    " + _render_snippet(hit.snippet, color=color))
+    if hit.snippet_text:
+        lines.append("    " + _render_snippet(hit, color=color))
     return lines
 
 
-def _render_snippet(snippet: str, *, color: bool) -> str:
+def _render_snippet(hit: Hit, *, color: bool) -> str:
+    text = hit.snippet_text
     pieces = []
     cursor = 0
-    for match in _MARK.finditer(snippet):
-        pieces.append(_clean(html.unescape(snippet[cursor : match.start()])))
-        word = _clean(html.unescape(match.group(1)))
+    for start, end in hit.snippet_ranges:
+        pieces.append(_clean(text[cursor:start]))
+        word = _clean(text[start:end])
         pieces.append(click.style(word, fg="red", bold=True) if color else word)
-        cursor = match.end()
-    pieces.append(_clean(html.unescape(snippet[cursor:])))
+        cursor = end
+    pieces.append(_clean(text[cursor:]))
     return "".join(pieces)
 
 

@@ -31,6 +31,12 @@ SUMMARY_HEADINGS = {"摘要", "summary"}
 TAG_HEADINGS = {"关联主题"}
 DROPPED_HEADINGS = {"正文"}
 
+# The fields of a Document as the index uses them, declared once:
+TEXT_FIELDS = ("title", "tags", "summary", "body")  # searchable text, each scored on its own
+STORED_FIELDS = ("title", "summary", "date", "author", "source", "url", "tags")  # what a hit shows
+CARD_FIELDS = ("date", "title", "tags", "author", "source")  # for sorting and facets
+KEYWORD_FIELDS = ("tag", "author", "source")  # exact-value filters: tag:AI author:宝玉
+
 _HEADING_2 = re.compile(r"^##[ \t]+(.+?)[ \t#]*$")
 _HEADING_1 = re.compile(r"^#[ \t]+(.+?)[ \t#]*$")
 _FENCE = re.compile(r"^\s*(```|~~~)")
@@ -59,6 +65,10 @@ class Document:
     tag_links: tuple[str, ...] = ()
     # names this document teaches the dictionary: tags, wiki-link targets, 对象, a short title
     keywords: tuple[str, ...] = ()
+
+    def text_of(self, name: str) -> str:
+        """The text of one of TEXT_FIELDS (tags one per line)."""
+        return "\n".join(self.tags) if name == "tags" else str(getattr(self, name))
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

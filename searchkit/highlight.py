@@ -1,7 +1,8 @@
 """Snippets: find matched words in a document's text, pick the best sentences, mark them.
 
 Two steps, like tantivy's Snippet: `match_ranges` gives character ranges into the
-original text, `render` escapes and marks a window of it. Escaping happens after
+original text, `window_snippet` cuts a window of it into a `Snippet` (plain text and
+the ranges in it), whose `html()` escapes and marks it. Escaping happens after
 slicing, so offsets never shift; there is no length cap on the text searched.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from .analysis import WORD_CHAR_CLASS, normalize
 
@@ -67,16 +69,45 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+@dataclass(frozen=True, slots=True)
+class Snippet:
+    """A window of a document's text on one line, with the character ranges of the
+    matched words in it (offsets into `text`)."""
+
+    text: str
+    ranges: tuple[tuple[int, int], ...] = ()
+
+    def html(self) -> str:
+        """`text` HTML-escaped, with `<mark>` around the ranges."""
+        pieces = []
+        cursor = 0
+        for start, end in self.ranges:
+            pieces.append(html.escape(self.text[cursor:start]))
+            pieces.append(f"<mark>{html.escape(self.text[start:end])}</mark>")
+            cursor = end
+        pieces.append(html.escape(self.text[cursor:]))
+        return "".join(pieces)
+
+
+def cut_snippet(text: str, terms: Iterable[str]) -> Snippet:
+    """One or two sentences of `text` around the best matches, with the ranges of
+    matched words.
+
+    >>> cut_snippet("前言。好莱坞编剧罢工持续了一百多天。后记", ["罢工"])
+    Snippet(text='好莱坞编剧罢工持续了一百多天。后记', ranges=((5, 7),))
+    """
+    ranges = match_ranges(text, terms)
+    window = _best_window(text, ranges)
+    return window_snippet(text, ranges, window)
+
+
 def make_snippet(text: str, terms: Iterable[str]) -> str:
-    """One or two sentences of `text` around the best matches, HTML-escaped, with
-    `<mark>` around matched words.
+    """`cut_snippet` as HTML.
 
     >>> make_snippet("前言。好莱坞编剧罢工持续了一百多天。后记", ["罢工"])
     '好莱坞编剧<mark>罢工</mark>持续了一百多天。后记'
     """
-    ranges = match_ranges(text, terms)
-    window = _best_window(text, ranges)
-    return render(text, ranges, window)
+    return cut_snippet(text, terms).html()
 
 
 def _best_window(text: str, ranges: list[tuple[int, int]]) -> tuple[int, int]:
@@ -130,24 +161,33 @@ def _strip(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
-def render(text: str, ranges: list[tuple[int, int]], window: tuple[int, int]) -> str:
-    """HTML-escape `text[window]` with `<mark>` around the ranges inside it."""
+def window_snippet(text: str, ranges: list[tuple[int, int]], window: tuple[int, int]) -> Snippet:
+    """`text[window]` on one line, "…" where it cuts a sentence, with the ranges inside it."""
     window_start, window_end = window
     pieces = []
+    marks = []
+    length = 0
+
+    def add(piece: str) -> None:
+        nonlocal length
+        pieces.append(piece)
+        length += len(piece)
+
     if window_start > 0 and not _SENTENCE_END.match(text, window_start - 1):
-        pieces.append("…")
+        add("…")
     cursor = window_start
     for start, end in ranges:
         start, end = max(start, window_start), min(end, window_end)
         if start >= end or start < cursor:
             continue
-        pieces.append(html.escape(_one_line(text[cursor:start])))
-        pieces.append(f"<mark>{html.escape(text[start:end])}</mark>")
+        add(_one_line(text[cursor:start]))
+        marks.append((length, length + end - start))
+        add(text[start:end])
         cursor = end
-    pieces.append(html.escape(_one_line(text[cursor:window_end])))
+    add(_one_line(text[cursor:window_end]))
     if window_end < len(text) and not _SENTENCE_END.match(text, window_end - 1):
-        pieces.append("…")
-    return "".join(pieces)
+        add("…")
+    return Snippet("".join(pieces), tuple(marks))
 
 
 def _one_line(text: str) -> str:

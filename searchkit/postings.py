@@ -30,9 +30,7 @@ from typing import Any
 
 MAGIC = b"searchkit-postings 2\n"
 SUFFIX = ".skp"
-TEXT_FIELDS = ("title", "tags", "summary", "body")
 GRAMS_FIELD = "grams"
-FIELDS = (*TEXT_FIELDS, GRAMS_FIELD)
 FIXED_WIDTH = 2
 BLOCK_VALUES = 32 * 1024  # uint32 values per compressed block before it is closed
 COMPRESSION = 6  # zlib level: 7% smaller than 1, for 0.4 s more on the vault
@@ -135,16 +133,19 @@ class FieldBuilder:
             entry.extend(documents)
 
 
-class SegmentWriter:
-    """Collects the postings of one segment's documents, numbered from 0 in order."""
+class PostingsWriter:
+    """Collects the postings of one segment's documents, numbered from 0 in order:
+    for each of `text_fields` the words with their positions, and the Han bigrams."""
 
-    def __init__(self) -> None:
-        self.fields = {name: FieldBuilder(positional=name != GRAMS_FIELD) for name in FIELDS}
+    def __init__(self, text_fields: Iterable[str]) -> None:
+        self.text_fields = tuple(text_fields)
+        self.fields = {name: FieldBuilder(positional=True) for name in self.text_fields}
+        self.fields[GRAMS_FIELD] = FieldBuilder(positional=False)
         self.doc_count = 0
 
     def add_document(self, tokens: dict[str, Iterable[tuple[str, int]]], grams: set[str]) -> None:
         docnum = self.doc_count
-        for name in TEXT_FIELDS:
+        for name in self.text_fields:
             self.fields[name].add_tokens(docnum, tokens.get(name, ()))
         self.fields[GRAMS_FIELD].add_set(docnum, grams)
         self.doc_count += 1
@@ -269,6 +270,8 @@ class FieldPostings:
         self.lengths = _unpack(section("lengths"))
         self.total_length: int = spec["total_length"]
         self._blocks: dict[int, array] = {}
+        # BM25's length part per document, filled by the ranking on first use
+        self.norms: list[float] | None = None
 
     def _index(self, term: str) -> int:
         i = bisect_left(self.terms, term)

@@ -27,11 +27,37 @@ class Phrase:
 
 
 @dataclass(frozen=True, slots=True)
+class DateRange:
+    """The ISO dates a `date:` filter accepts. A bound compares on its own length
+    (`2023-11` admits 2023-11-30); `low` is exclusive only for `>`, `high` only
+    for `<`, which compare whole dates."""
+
+    low: str = ""
+    high: str = ""
+    low_exclusive: bool = False
+    high_exclusive: bool = False
+
+    def accepts(self, date: str) -> bool:
+        if self.low:
+            if self.low_exclusive and not date[: len(self.low)] > self.low:
+                return False
+            if not self.low_exclusive and not date >= self.low:
+                return False
+        if self.high:
+            if self.high_exclusive and not date < self.high:
+                return False
+            if not self.high_exclusive and not date[: len(self.high)] <= self.high:
+                return False
+        return True
+
+
+@dataclass(frozen=True, slots=True)
 class Filter:
     """`field:value`: restricts the results without counting towards their score."""
 
     field: str
     value: str
+    dates: DateRange | None = None  # for date:
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +119,8 @@ def _lex(query: str) -> list[_Lexeme]:
             if not value.strip():
                 raise QueryError(query, f"{name}: needs a value, e.g. {FILTER_EXAMPLES[name]}", field.start())
             lexemes.append(_Lexeme("filter", f"{name}:{value.strip()}", field.start()))
+            if name == "date":
+                parse_dates(value, query, field.start())
         else:
             start = i
             while i < n and not query[i].isspace() and query[i] not in _SPECIAL:
@@ -204,8 +232,62 @@ class _Parser:
             return Phrase(lexeme.text)
         if lexeme.kind == "filter":
             name, _, value = lexeme.text.partition(":")
-            return Filter(name, value)
+            return Filter(name, value, parse_dates(value, self.query, lexeme.position) if name == "date" else None)
         return Word(lexeme.text)
+
+
+_DATE_VALUE = re.compile(r"^\d{4}(?:-\d{2}(?:-\d{2})?)?$")
+
+
+def parse_dates(spec: str, query: str, position: int | None = None) -> DateRange:
+    """A `date:` value: 2024, 2024-07, 2024-07-01, 2023-05..2023-11 (inclusive;
+    either end may be left open), >=, >, <=, <."""
+    spec = spec.strip()
+    for operator in (">=", "<=", ">", "<"):
+        if spec.startswith(operator):
+            bound = _date_bound(spec[len(operator) :], spec, query, position)
+            if operator[0] == ">":
+                return DateRange(low=bound, low_exclusive=operator == ">")
+            return DateRange(high=bound, high_exclusive=operator == "<")
+    if ".." in spec:
+        low_text, high_text = spec.split("..", 1)
+        low = _date_bound(low_text, spec, query, position) if low_text else ""
+        high = _date_bound(high_text, spec, query, position) if high_text else ""
+        return DateRange(low=low, high=high)
+    bound = _date_bound(spec, spec, query, position)
+    return DateRange(low=bound, high=bound)
+
+
+def _date_bound(text: str, spec: str, query: str, position: int | None) -> str:
+    text = text.strip()
+    valid = bool(_DATE_VALUE.match(text))
+    if valid:
+        parts = [int(p) for p in text.split("-")]
+        valid = (len(parts) < 2 or 1 <= parts[1] <= 12) and (len(parts) < 3 or 1 <= parts[2] <= 31)
+    if not valid:
+        raise QueryError(
+            query,
+            f"invalid date {spec!r}; use 2024, 2024-07, 2024-07-01, 2023-05..2023-11 or >=2024-01-01",
+            position,
+        )
+    return text
+
+
+SORTS = ("relevance", "date", "-date", "title")
+FACETS = ("tag", "source", "author", "year")
+
+
+def check_options(query: str, *, limit: int, offset: int, sort: str, facets: tuple[str, ...]) -> None:
+    """What a search asks beside its query: a page, an order, facets."""
+    if limit < 1:
+        raise QueryError(query, "limit must be at least 1")
+    if offset < 0:
+        raise QueryError(query, "offset must be 0 or more")
+    if sort not in SORTS:
+        raise QueryError(query, f"sort must be one of {', '.join(SORTS)}")
+    unknown = [name for name in facets if name not in FACETS]
+    if unknown:
+        raise QueryError(query, f"unknown facet {unknown[0]!r}; use {', '.join(FACETS)}")
 
 
 def parse_query(query: str) -> Node:

@@ -1,6 +1,7 @@
 """Running a query: which documents match, how they rank, and what a hit holds.
 
-Scores come from ranking.py (BM25F read straight from the postings).
+query.py reads the query; this module decides what it means and builds the
+results; ranking.py scores the units it asks for.
 
 What a query means (see query.py for the syntax):
 - a word matches a document when it occurs as a word in the title, tags, summary or
@@ -14,151 +15,23 @@ What a query means (see query.py for the syntax):
 from __future__ import annotations
 
 import heapq
-import json
 import math
-import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-from .analysis import find_entries, is_han, iter_tokens
+from .analysis import Analyzer, is_han
 from .documents import read_document
 from .errors import DocumentError, QueryError
-from .highlight import make_snippet
-from .query import All, Any_, Filter, Node, Not, Phrase, Word, parse_query
-from .ranking import (
-    FIELD_WEIGHTS,
-    GRAMS_FIELD,
-    Ranker,
-    Scores,
-    add_into,
-    intersection,
-    union,
-)
+from .highlight import cut_snippet
+from .query import All, Any_, Filter, Node, Not, Phrase, Word, check_options, parse_query
+from .ranking import FIELD_WEIGHTS, GRAMS_FIELD, Ranker, Scores, add_into, intersection, union
+from .results import Contribution, Explanation, Hit, SearchResults
+from .store import Snapshot
 
 # Partial matches are scaled by (share of their words matched) ** this power: 0, a
 # plain sum, measured best (see benchmarks/README.md).
 PARTIAL_COORD_POWER = 0.0
-
-DEFAULT_HIT_FIELDS = ("path", "title", "score", "date", "tags", "snippet")
-HIT_FIELDS = (*DEFAULT_HIT_FIELDS, "author", "source", "url", "summary")
-SORTS = ("relevance", "date", "-date", "title")
-FACETS = ("tag", "source", "author", "year")
-
-
-@dataclass(frozen=True, slots=True)
-class Hit:
-    """One matching document, copied out of the index (no index object inside)."""
-
-    path: str
-    title: str
-    score: float
-    date: str | None = None
-    tags: tuple[str, ...] = ()
-    snippet: str = ""
-    author: str | None = None
-    source: str | None = None
-    url: str | None = None
-    summary: str = ""
-
-    def to_dict(self, fields: Iterable[str] = DEFAULT_HIT_FIELDS) -> dict[str, Any]:
-        """The hit as JSON-ready values; `fields` picks them (see HIT_FIELDS)."""
-        values = {
-            "path": self.path,
-            "title": self.title,
-            "score": round(self.score, 4),
-            "date": self.date,
-            "tags": list(self.tags),
-            "snippet": self.snippet,
-            "author": self.author,
-            "source": self.source,
-            "url": self.url,
-            "summary": self.summary,
-        }
-        return {name: values[name] for name in fields}
-
-
-@dataclass(frozen=True, slots=True)
-class SearchResults:
-    """The hits for a query, best first. `total` counts every match, not just this page.
-
-    `match` is "all" when every word matched, "partial" when no document had them
-    all and the hits are the documents that match most of them.
-    """
-
-    query: str
-    total: int
-    match: str
-    hits: tuple[Hit, ...] = field(default_factory=tuple)
-    offset: int = 0
-    # value counts over all matches, most frequent first: {"tag": [("AI", 120), ...]}
-    facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
-
-    def __iter__(self) -> Iterator[Hit]:
-        return iter(self.hits)
-
-    def __len__(self) -> int:
-        return len(self.hits)
-
-    def __getitem__(self, index: int) -> Hit:
-        return self.hits[index]
-
-    def to_dict(self, fields: Iterable[str] = DEFAULT_HIT_FIELDS) -> dict[str, Any]:
-        data: dict[str, Any] = {
-            "query": self.query,
-            "total": self.total,
-            "match": self.match,
-            "offset": self.offset,
-            "hits": [hit.to_dict(fields) for hit in self.hits],
-        }
-        if self.facets:
-            data["facets"] = {name: [list(pair) for pair in counts] for name, counts in self.facets.items()}
-        return data
-
-
-@dataclass(frozen=True, slots=True)
-class Contribution:
-    """One query term matched in one field of the document, with its score."""
-
-    field: str
-    term: str
-    score: float
-    note: str | None = None  # how the term matched, when not as a plain word
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"field": self.field, "term": self.term, "note": self.note, "score": round(self.score, 4)}
-
-
-@dataclass(frozen=True, slots=True)
-class Explanation:
-    """Why a document ranks where it does for a query."""
-
-    query: str
-    path: str
-    tokens: tuple[str, ...]
-    match: str  # "all", "partial" or "none"
-    score: float
-    rank: int | None  # 1-based among all matches, None when it does not match
-    total: int
-    contributions: tuple[Contribution, ...]
-    missing: tuple[str, ...]  # query tokens found in no field of the document
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "query": self.query,
-            "path": self.path,
-            "tokens": list(self.tokens),
-            "match": self.match,
-            "score": round(self.score, 4),
-            "rank": self.rank,
-            "total": self.total,
-            "contributions": [c.to_dict() for c in self.contributions],
-            "missing": list(self.missing),
-        }
-
-
-# ---- compiling the query tree ---------------------------------------------------------
 
 
 @dataclass
@@ -170,26 +43,14 @@ class _Group:
     run: str | None  # the normalised Han run, when the tokens are one
 
 
-def _groups(text: str) -> list[_Group]:
-    groups: list[_Group] = []
-    previous_end = -1
-    for token, _, start, end in iter_tokens(text, query=True):
-        last = groups[-1] if groups else None
-        if is_han(token) and last is not None and last.run is not None and start == previous_end:
-            last.tokens.append(token)
-            last.run += token
-        else:
-            groups.append(_Group([token], token if is_han(token) else None))
-        previous_end = end
-    return groups
-
-
 @dataclass
 class Plan:
-    """What a parsed query asks for, ready to run on a Ranker."""
+    """What a parsed query asks for, ready to run on a Ranker. Each word of the
+    query is segmented once, here."""
 
     query: str
-    tree: Node
+    analyzer: Analyzer
+    tree: Node | None = None
     terms: list[str] = field(default_factory=list)  # positive tokens, for highlighting
     # (token, [token]) for words, (None, [phrase text]) for phrases
     leaves: list[tuple[str | None, list[str]]] = field(default_factory=list)
@@ -197,9 +58,37 @@ class Plan:
     runs: list[str] = field(default_factory=list)  # Han runs of several tokens
     entries: list[str] = field(default_factory=list)  # dictionary names spelled by the terms
     alone: set[str] = field(default_factory=set)  # tokens typed as a word of their own
+    _cuts: dict[str, list[tuple[str, int, int, int]]] = field(default_factory=dict)
+
+    def tokens(self, text: str) -> list[str]:
+        return [token for token, _, _, _ in self._cut(text)]
+
+    def _cut(self, text: str) -> list[tuple[str, int, int, int]]:
+        cut = self._cuts.get(text)
+        if cut is None:
+            cut = self._cuts[text] = list(self.analyzer.iter_tokens(text, query=True))
+        return cut
+
+    def groups(self, text: str) -> list[_Group]:
+        groups: list[_Group] = []
+        previous_end = -1
+        for token, _, start, end in self._cut(text):
+            last = groups[-1] if groups else None
+            if is_han(token) and last is not None and last.run is not None and start == previous_end:
+                last.tokens.append(token)
+                last.run += token
+            else:
+                groups.append(_Group([token], token if is_han(token) else None))
+            previous_end = end
+        return groups
+
+    @property
+    def root(self) -> Node:
+        assert self.tree is not None
+        return self.tree
 
     def strict(self, ranker: Ranker) -> Scores:
-        scores = self._evaluate(ranker, self.tree)
+        scores = self.evaluate(ranker, self.root)
         self._add_adjacency(ranker, scores)
         return scores
 
@@ -214,7 +103,7 @@ class Plan:
                 scores = ranker.token(token, alone=False)
                 (optional if ranker.is_common(token) else required).append(scores)
             else:
-                required.append(ranker.phrase(tokens[0]))
+                required.append(self._phrase(ranker, tokens[0]))
         if not required:
             return {}
         matched: dict[int, int] = {}
@@ -227,11 +116,11 @@ class Plan:
             for docnum, score in scores.items():
                 if docnum in total:
                     total[docnum] += score
-        for excluded in self._negatives(ranker, self.tree):
+        for excluded in self._negatives(ranker):
             for docnum in excluded:
                 total.pop(docnum, None)
         for node in self._filters():
-            allowed = ranker.filter(node.field, node.value, self.query)
+            allowed = self._filter(ranker, node)
             total = {d: score for d, score in total.items() if d in allowed}
         self._add_adjacency(ranker, total)
         count = len(required)
@@ -251,12 +140,13 @@ class Plan:
             for docnum, bonus in ranker.adjacency(left, right, among=scores).items():
                 scores[docnum] += bonus
 
-    def _evaluate(self, ranker: Ranker, node: Node) -> Scores:
+    def evaluate(self, ranker: Ranker, node: Node) -> Scores:
+        """The documents matching `node`, with their scores."""
         if isinstance(node, Filter):
-            return ranker.filter(node.field, node.value, self.query)
+            return self._filter(ranker, node)
         if isinstance(node, Word):
             parts = []
-            for group in _groups(node.text):
+            for group in self.groups(node.text):
                 if group.run is not None and len(group.tokens) > 1:
                     words = intersection([ranker.token(t, alone=False) for t in group.tokens])
                     parts.append(union([words, ranker.substring(group.run)]))
@@ -264,21 +154,38 @@ class Plan:
                     parts.append(ranker.token(group.tokens[0], alone=True))
             return intersection(parts)
         if isinstance(node, Phrase):
-            return ranker.phrase(node.text)
+            return self._phrase(ranker, node.text)
         if isinstance(node, Not):
-            everything = ranker.all_documents()
-            for docnum in self._evaluate(ranker, node.operand):
+            everything = dict.fromkeys(ranker.snapshot.live_documents(), 0.0)
+            for docnum in self.evaluate(ranker, node.operand):
                 everything.pop(docnum, None)
             return everything
         if isinstance(node, Any_):
-            return union(self._evaluate(ranker, item) for item in node.items)
-        positives = [self._evaluate(ranker, item) for item in node.items if not isinstance(item, Not)]
+            return union(self.evaluate(ranker, item) for item in node.items)
+        positives = [self.evaluate(ranker, item) for item in node.items if not isinstance(item, Not)]
         result = intersection(positives)
         for item in node.items:
             if isinstance(item, Not):
-                for docnum in self._evaluate(ranker, item.operand):
+                for docnum in self.evaluate(ranker, item.operand):
                     result.pop(docnum, None)
         return result
+
+    def _phrase(self, ranker: Ranker, text: str) -> Scores:
+        return ranker.phrase(self.tokens(text), han=is_han(text.strip()))
+
+    def _filter(self, ranker: Ranker, node: Filter) -> Scores:
+        """Documents passing a `name:value` filter; title: also scores."""
+        snapshot = ranker.snapshot
+        if node.field == "title":
+            return intersection([ranker.term("title", token) for token in self.tokens(node.value)])
+        if node.field in ("tag", "author", "source"):
+            return dict.fromkeys(sorted(snapshot.keyword_documents(node.field, node.value.strip().lower())), 0.0)
+        if node.field == "path":
+            prefix = node.value.strip().lstrip("/")
+            return {d: 0.0 for d, path in snapshot.paths().items() if path.startswith(prefix)}
+        assert node.dates is not None
+        accepts = node.dates.accepts
+        return {d: 0.0 for d, card in snapshot.cards().items() if card.date and accepts(card.date)}
 
     def _filters(self) -> list[Filter]:
         """Filters that every result must pass, partial or not."""
@@ -288,50 +195,52 @@ class Plan:
             return [item for item in self.tree.items if isinstance(item, Filter)]
         return []
 
-    def _negatives(self, ranker: Ranker, node: Node) -> list[Scores]:
-        if isinstance(node, All):
-            return [self._evaluate(ranker, item.operand) for item in node.items if isinstance(item, Not)]
+    def _negatives(self, ranker: Ranker) -> list[Scores]:
+        if isinstance(self.tree, All):
+            return [self.evaluate(ranker, item.operand) for item in self.tree.items if isinstance(item, Not)]
         return []
 
+    def highlight_terms(self) -> list[str]:
+        """What to mark in snippets: the query's words and whole Han runs, but not a
+        single character cut out of a longer run (the 体 of 智能体 would light up 具体)."""
+        return [
+            term
+            for term in dict.fromkeys([*self.runs, *self.terms])
+            if not (len(term) == 1 and is_han(term) and term not in self.alone)
+        ]
 
-def plan_query(query: str) -> Plan:
+
+def plan_query(query: str, analyzer: Analyzer) -> Plan:
     """Parse `query` and check that it asks for something. Raises QueryError."""
-    tree = _prune(parse_query(query), query)
+    plan = Plan(query, analyzer)
+    tree = _prune(plan, parse_query(query))
     if tree is None:
         raise QueryError(query, "nothing searchable in it (only punctuation or symbols)")
     if isinstance(tree, Not):
         raise QueryError(query, "only excluded words; add a word to search for")
-    plan = Plan(query, tree)
+    plan.tree = tree
     _collect(plan, tree, negated=False)
-    plan.entries = [entry for _, _, entry in find_entries(plan.terms)]
+    plan.entries = [entry for _, _, entry in analyzer.find_entries(plan.terms)]
     return plan
 
 
-def highlight_terms(plan: Plan) -> list[str]:
-    """What to mark in snippets: the query's words and whole Han runs, but not a
-    single character cut out of a longer run (the 体 of 智能体 would light up 具体)."""
-    return [
-        term
-        for term in dict.fromkeys([*plan.runs, *plan.terms])
-        if not (len(term) == 1 and is_han(term) and term not in plan.alone)
-    ]
-
-
-def _prune(node: Node, query: str) -> Node | None:
+def _prune(plan: Plan, node: Node) -> Node | None:
     """Drop words that have no searchable token (punctuation); check that every AND
     group has something to look for."""
     if isinstance(node, Filter):
+        if node.field == "title" and not plan.tokens(node.value):
+            raise QueryError(plan.query, f"nothing searchable in title:{node.value}")
         return node
     if isinstance(node, Word | Phrase):
-        return node if any(True for _ in iter_tokens(node.text, query=True)) else None
+        return node if plan.tokens(node.text) else None
     if isinstance(node, Not):
-        inner = _prune(node.operand, query)
+        inner = _prune(plan, node.operand)
         return None if inner is None else Not(inner)
-    items = tuple(item for item in (_prune(i, query) for i in node.items) if item is not None)
+    items = tuple(item for item in (_prune(plan, i) for i in node.items) if item is not None)
     if not items:
         return None
     if isinstance(node, All) and all(isinstance(item, Not) for item in items):
-        raise QueryError(query, "only excluded words; add a word to search for")
+        raise QueryError(plan.query, "only excluded words; add a word to search for")
     if len(items) == 1:
         return items[0]
     return type(node)(items)
@@ -345,15 +254,15 @@ def _collect(plan: Plan, node: Node, negated: bool) -> None:
             _collect(plan, item, negated)
     elif isinstance(node, Filter):
         if node.field == "title" and not negated:
-            plan.terms.extend(t for t, _, _, _ in iter_tokens(node.value, query=True))
+            plan.terms.extend(plan.tokens(node.value))
     elif not negated:
-        tokens = [t for t, _, _, _ in iter_tokens(node.text, query=True)]
+        tokens = plan.tokens(node.text)
         plan.terms.extend(tokens)
         if isinstance(node, Phrase):
             plan.leaves.append((None, [node.text]))
             return
         plan.leaves.extend((token, [token]) for token in tokens)
-        for group in _groups(node.text):
+        for group in plan.groups(node.text):
             plan.adjacent.extend(zip(group.tokens, group.tokens[1:], strict=False))
             if len(group.tokens) > 1 and group.run is not None:
                 plan.runs.append(group.run)
@@ -364,8 +273,19 @@ def _collect(plan: Plan, node: Node, negated: bool) -> None:
 # ---- running a search -----------------------------------------------------------------
 
 
+def rank(plan: Plan, ranker: Ranker) -> tuple[Scores, str]:
+    """Every matching document with its score, and how they match: "all" the query,
+    else "partial" (the documents matching some of its words)."""
+    scores = plan.strict(ranker)
+    if scores:
+        return scores, "all"
+    scores = plan.partial(ranker)
+    return scores, "partial" if scores else "all"
+
+
 def run_search(
-    searcher: Any,
+    snapshot: Snapshot,
+    analyzer: Analyzer,
     query: str,
     *,
     limit: int = 10,
@@ -374,71 +294,58 @@ def run_search(
     facets: Iterable[str] = (),
     root: Path | None = None,
 ) -> SearchResults:
-    """Run `query` on an open Whoosh searcher and copy the hits out of it; snippets
+    """Run `query` on a snapshot of the index and copy the hits out of it; snippets
     are cut from the files under `root`."""
-    if limit < 1:
-        raise QueryError(query, "limit must be at least 1")
-    if offset < 0:
-        raise QueryError(query, "offset must be 0 or more")
-    if sort not in SORTS:
-        raise QueryError(query, f"sort must be one of {', '.join(SORTS)}")
     facets = tuple(facets)
-    unknown = [name for name in facets if name not in FACETS]
-    if unknown:
-        raise QueryError(query, f"unknown facet {unknown[0]!r}; use {', '.join(FACETS)}")
-    plan = plan_query(query)
-    ranker = Ranker(searcher)
-    match = "all"
-    scores = plan.strict(ranker)
-    if not scores:
-        scores = plan.partial(ranker)
-        match = "partial" if scores else "all"
+    check_options(query, limit=limit, offset=offset, sort=sort, facets=facets)
+    plan = plan_query(query, analyzer)
+    ranker = Ranker(snapshot)
+    scores, match = rank(plan, ranker)
     if sort == "relevance" and not plan.terms:
         sort = "-date"  # filters alone rank nothing: newest first
-    page = _order(ranker, scores, sort, offset + limit)[offset : offset + limit]
-    marked = highlight_terms(plan)
-    hits = tuple(_make_hit(searcher, docnum, scores[docnum], marked, root) for docnum in page)
+    page = order(snapshot, scores, sort, offset + limit)[offset : offset + limit]
+    marked = plan.highlight_terms()
     return SearchResults(
         query=query,
         total=len(scores),
         match=match,
-        hits=hits,
+        hits=tuple(make_hit(snapshot, docnum, scores[docnum], marked, root) for docnum in page),
         offset=offset,
-        facets=_facets(ranker, scores, facets),
+        facets=count_facets(snapshot, scores, facets),
     )
 
 
-def _order(ranker: Ranker, scores: Scores, sort: str, count: int) -> list[int]:
+def order(snapshot: Snapshot, scores: Scores, sort: str, count: int) -> list[int]:
     """The first `count` documents in `sort` order; ties in path order, so that the
     order does not depend on how the index happens to be split into segments."""
-    paths = ranker.paths()
+    paths = snapshot.paths()
     if sort == "relevance":
         if len(scores) > count:  # only documents scoring at least the count-th best can make the page
             lowest = heapq.nlargest(count, scores.values())[-1]
             scores = {docnum: score for docnum, score in scores.items() if score >= lowest}
         best = sorted(scores.items(), key=lambda item: (-item[1], paths[item[0]]))[:count]
         return [docnum for docnum, _ in best]
-    cards = ranker.cards()
+    cards = snapshot.cards()
     if sort == "title":
-        return sorted(scores, key=lambda d: (str(cards.get(d, {}).get("title") or "").casefold(), paths[d]))
-    dated = [d for d in scores if cards.get(d, {}).get("date")]
-    undated = sorted((d for d in scores if not cards.get(d, {}).get("date")), key=paths.__getitem__)
-    dated.sort(key=lambda d: (cards[d]["date"], -scores[d], paths[d]), reverse=(sort == "-date"))
+        return sorted(scores, key=lambda d: (cards[d].title.casefold(), paths[d]))
+    dated = [d for d in scores if cards[d].date]
+    undated = sorted((d for d in scores if not cards[d].date), key=paths.__getitem__)
+    dated.sort(key=lambda d: (cards[d].date, -scores[d], paths[d]), reverse=(sort == "-date"))
     return dated + undated  # documents without a date last, either way
 
 
-def _facets(ranker: Ranker, scores: Scores, names: tuple[str, ...]) -> dict[str, list[tuple[str, int]]]:
+def count_facets(snapshot: Snapshot, scores: Scores, names: tuple[str, ...]) -> dict[str, list[tuple[str, int]]]:
     if not names:
         return {}
-    cards = ranker.cards()
+    cards = snapshot.cards()
     counts: dict[str, dict[str, int]] = {name: {} for name in names}
     for docnum in scores:
-        card = cards.get(docnum, {})
+        card = cards[docnum]
         values = {
-            "tag": card.get("tags") or [],
-            "source": [card["source"]] if card.get("source") else [],
-            "author": [card["author"]] if card.get("author") else [],
-            "year": [card["date"][:4]] if card.get("date") else [],
+            "tag": card.tags,
+            "source": [card.source] if card.source else [],
+            "author": [card.author] if card.author else [],
+            "year": [card.date[:4]] if card.date else [],
         }
         for name in names:
             bucket = counts[name]
@@ -448,19 +355,6 @@ def _facets(ranker: Ranker, scores: Scores, names: tuple[str, ...]) -> dict[str,
         name: sorted(bucket.items(), key=lambda item: (-item[1], item[0]))
         for name, bucket in counts.items()
     }
-
-
-def pack_stored(fields: dict[str, Any]) -> bytes:
-    """What a hit shows of a document (title, summary, date, …) as one stored value:
-    JSON in GB18030 (two bytes per Han character, not three; it encodes all of
-    Unicode), compressed. The body is not stored: snippets are cut from the file, as
-    it is now (the vault is the source of truth; storing it doubled the index)."""
-    return zlib.compress(json.dumps(fields, ensure_ascii=False).encode("gb18030"), 6)
-
-
-def unpack_stored(stored: dict[str, Any]) -> dict[str, Any]:
-    packed = stored.get("doc_z")
-    return dict(json.loads(zlib.decompress(packed).decode("gb18030"))) if packed else {}
 
 
 def current_body(root: Path | None, path: str) -> str:
@@ -474,38 +368,49 @@ def current_body(root: Path | None, path: str) -> str:
         return ""
 
 
-def _make_hit(searcher: Any, docnum: int, score: float, terms: list[str], root: Path | None) -> Hit:
-    stored = searcher.stored_fields(docnum)
-    meta = unpack_stored(stored)
-    summary, body = meta.get("summary") or "", current_body(root, stored["path"])
-    text = f"{summary}\n{body}" if summary else body
+def make_hit(snapshot: Snapshot, docnum: int, score: float, terms: list[str], root: Path | None) -> Hit:
+    stored = snapshot.stored(docnum)
+    summary, body = stored.summary, current_body(root, stored.path)
+    snippet = cut_snippet(f"{summary}\n{body}" if summary else body, terms)
     return Hit(
-        summary=summary,
-        path=stored["path"],
-        title=meta.get("title") or stored["path"],
+        path=stored.path,
+        title=stored.title or stored.path,
         score=score,
-        date=meta.get("date"),
-        tags=tuple(meta.get("tags") or ()),
-        snippet=make_snippet(text, terms),
-        author=meta.get("author"),
-        source=meta.get("source"),
-        url=meta.get("url"),
+        date=stored.date,
+        tags=stored.tags,
+        snippet=snippet.html(),
+        author=stored.author,
+        source=stored.source,
+        url=stored.url,
+        summary=summary,
+        snippet_text=snippet.text,
+        snippet_ranges=snippet.ranges,
     )
+
+
+def documents_containing(snapshot: Snapshot, analyzer: Analyzer, words: Iterable[str]) -> set[str]:
+    """Paths of the documents each of `words` matches, as a query word would."""
+    plan = Plan("", analyzer)
+    ranker = Ranker(snapshot)
+    found: set[int] = set()
+    for word in words:
+        if plan.tokens(word):
+            found.update(plan.evaluate(ranker, Word(word)))
+    paths = snapshot.paths()
+    return {paths[docnum] for docnum in found}
 
 
 # ---- explain ----------------------------------------------------------------------------
 
 
-def explain_document(searcher: Any, query: str, docnum: int, path: str) -> Explanation:
-    """Score `query` against one document, term by term and field by field."""
-    plan = plan_query(query)
-    ranker = Ranker(searcher)
-    match, scores = "all", plan.strict(ranker)
-    if not scores:
-        match, scores = "partial", plan.partial(ranker)
-    ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
-    order = [d for d, _ in ranked]
-    rank = order.index(docnum) + 1 if docnum in scores else None
+def explain_document(snapshot: Snapshot, analyzer: Analyzer, query: str, docnum: int, path: str) -> Explanation:
+    """Score `query` against one document, term by term and field by field; its rank
+    is the one `run_search` gives it."""
+    plan = plan_query(query, analyzer)
+    ranker = Ranker(snapshot)
+    scores, match = rank(plan, ranker)
+    ordered = order(snapshot, scores, "relevance", len(scores)) if docnum in scores else []
+    position = ordered.index(docnum) + 1 if ordered else None
     contributions: list[Contribution] = []
     found: set[str] = set()
 
@@ -530,15 +435,16 @@ def explain_document(searcher: Any, query: str, docnum: int, path: str) -> Expla
     for run in dict.fromkeys(plan.runs):
         record(GRAMS_FIELD, run, ranker.substring(run).get(docnum, 0.0), "substring")
     for left, right in plan.adjacent:
-        record(GRAMS_FIELD, left[-1] + right[0], ranker.adjacency(left, right).get(docnum, 0.0), f"{left} {right} side by side")
+        bonus = ranker.adjacency(left, right).get(docnum, 0.0)
+        record(GRAMS_FIELD, left[-1] + right[0], bonus, f"{left} {right} side by side")
     contributions.sort(key=lambda c: -c.score)
     return Explanation(
         query=query,
         path=path,
         tokens=tuple(plan.terms),
-        match=match if rank else "none",
+        match=match if position else "none",
         score=scores.get(docnum, 0.0),
-        rank=rank,
+        rank=position,
         total=len(scores),
         contributions=tuple(contributions),
         missing=tuple(t for t in dict.fromkeys(plan.terms) if t not in found),
@@ -553,14 +459,16 @@ RELATED_MAX_SHARE = 0.2
 RELATED_TAG_WEIGHT = 2.0
 
 
-def related_documents(searcher: Any, docnum: int, path: str, root: Path | None, *, limit: int = 10) -> SearchResults:
+def related_documents(
+    snapshot: Snapshot, analyzer: Analyzer, docnum: int, root: Path | None, *, limit: int = 10
+) -> SearchResults:
     """Documents most like the one at `docnum`: those sharing its most distinctive
     words (more-like-this, tf·idf-picked, BM25-scored) and its rarer tags."""
-    ranker = Ranker(searcher)
-    stored = unpack_stored(searcher.stored_fields(docnum))
-    text = "\n".join((stored.get("title") or "", stored.get("summary") or "", current_body(root, path)))
+    ranker = Ranker(snapshot)
+    stored = snapshot.stored(docnum)
+    text = "\n".join((stored.title, stored.summary, current_body(root, stored.path)))
     frequencies: dict[str, int] = {}
-    for token, _, _, _ in iter_tokens(text, query=True):
+    for token, _, _, _ in analyzer.iter_tokens(text, query=True):
         if (len(token) > 1 or not is_han(token)) and not token.isdigit():
             frequencies[token] = frequencies.get(token, 0) + 1
     count = ranker.live_count
@@ -572,14 +480,14 @@ def related_documents(searcher: Any, docnum: int, path: str, root: Path | None, 
     scores: Scores = {}
     for token, weight in heapq.nlargest(RELATED_TERMS, weights.items(), key=lambda item: item[1]):
         add_into(scores, ranker.word(token), weight)
-    card = ranker.cards().get(docnum, {})
-    for tag in card.get("tags") or []:
-        tagged = [d for d, _ in ranker.postings("tag", tag.lower())]
+    for tag in snapshot.cards()[docnum].tags:
+        tagged = sorted(snapshot.keyword_documents("tag", tag.lower()))
         if 1 < len(tagged) <= max(RELATED_MAX_SHARE * count, 3):
             bonus = RELATED_TAG_WEIGHT * math.log(count / len(tagged))
             for other in tagged:
                 scores[other] = scores.get(other, 0.0) + bonus
     scores.pop(docnum, None)
-    page = _order(ranker, scores, "relevance", limit)
-    hits = tuple(_make_hit(searcher, d, scores[d], [], root) for d in page)
-    return SearchResults(query=f"related:{path}", total=len(scores), match="all", hits=hits)
+    page = order(snapshot, scores, "relevance", limit)
+    hits = tuple(make_hit(snapshot, d, scores[d], [], root) for d in page)
+    return SearchResults(query=f"related:{stored.path}", total=len(scores), match="all", hits=hits)
+

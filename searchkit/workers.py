@@ -20,9 +20,10 @@ import sys
 import tempfile
 import threading
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 from .errors import SearchkitError
+from .shard import Job, ProgressCallback, ShardResult
 
 PROGRESS_EVERY = 20
 
@@ -30,10 +31,10 @@ PROGRESS_EVERY = 20
 def run_shards(
     index_path: Path,
     root: Path,
-    shares: list[list[tuple[str, str, str]]],
+    shares: list[list[Job]],
     dictionary: list[str],
-    progress: Any,
-) -> list[Any]:
+    progress: ProgressCallback | None,
+) -> list[ShardResult]:
     """Index each share in its own worker process; their ShardResults, in order."""
     events: queue.Queue[tuple[int, str]] = queue.Queue()
     processes: list[subprocess.Popen[bytes]] = []
@@ -54,7 +55,12 @@ def run_shards(
                     f"cannot start an indexing worker ({exc.strerror}); index in one process with SEARCHKIT_WORKERS=1"
                 ) from exc
             processes.append(process)
-            job = {"index": str(index_path), "root": str(root), "jobs": share, "dictionary": dictionary}
+            job = {
+                "index": str(index_path),
+                "root": str(root),
+                "jobs": [item.to_json() for item in share],
+                "dictionary": dictionary,
+            }
             assert process.stdin is not None and process.stdout is not None
             process.stdin.write(json.dumps(job, ensure_ascii=False).encode("utf-8"))
             process.stdin.close()
@@ -79,11 +85,11 @@ def _relay(number: int, stream: IO[bytes], events: queue.Queue[tuple[int, str]])
 def _collect(
     processes: list[subprocess.Popen[bytes]],
     errors: list[IO[bytes]],
-    shares: list[list[tuple[str, str, str]]],
+    shares: list[list[Job]],
     events: queue.Queue[tuple[int, str]],
-    progress: Any,
-) -> list[Any]:
-    results: list[Any] = [None] * len(processes)
+    progress: ProgressCallback | None,
+) -> list[ShardResult]:
+    results: list[ShardResult | None] = [None] * len(processes)
     done = [0] * len(processes)
     total = sum(len(share) for share in shares)
     running = len(processes)
@@ -100,7 +106,7 @@ def _collect(
             running -= 1
             if processes[number].wait() != 0 or results[number] is None:
                 raise SearchkitError(f"an indexing worker failed: {_last_line(errors[number])}")
-    return results
+    return [result for result in results if result is not None]
 
 
 def _last_line(log: IO[bytes]) -> str:
@@ -110,11 +116,11 @@ def _last_line(log: IO[bytes]) -> str:
 
 
 def main() -> None:
-    from .analysis import set_dictionary
-    from .index import index_shard
+    from .analysis import Analyzer
+    from .shard import index_shard
 
     job = json.loads(sys.stdin.buffer.read().decode("utf-8"))
-    set_dictionary(job["dictionary"])
+    analyzer = Analyzer(job["dictionary"])
     parent = os.getppid()
 
     def report(done: int, total: int) -> None:
@@ -123,8 +129,8 @@ def main() -> None:
         if done % PROGRESS_EVERY == 0 or done == total:
             print(f"progress {done}", flush=True)
 
-    jobs = [tuple(item) for item in job["jobs"]]
-    result = index_shard(Path(job["index"]), Path(job["root"]), jobs, progress=report)
+    jobs = [Job.from_json(item) for item in job["jobs"]]
+    result = index_shard(Path(job["index"]), Path(job["root"]), jobs, analyzer, progress=report)
     print("result " + base64.b64encode(pickle.dumps(result)).decode("ascii"), flush=True)
 
 

@@ -105,15 +105,11 @@ def test_offsets_slice_the_original_text(sentence: str) -> None:
 
 @pytest.mark.parametrize("sentence", HARD_SENTENCES)
 def test_jieba_and_rjieba_cut_han_text_identically(sentence: str) -> None:
-    from searchkit import analysis
+    from searchkit.analysis import Analyzer
 
     results = []
-    for segmenter in (RJiebaSegmenter(), JiebaSegmenter()):
-        analysis.set_segmenter(segmenter)
-        try:
-            results.append(tokens(sentence))
-        finally:
-            analysis.set_segmenter(None)
+    for segmenter in (RJiebaSegmenter(fresh=True), JiebaSegmenter()):
+        results.append(list(Analyzer(segmenter=segmenter).iter_tokens(sentence)))
     assert results[0] == results[1]
 
 

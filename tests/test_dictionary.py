@@ -14,19 +14,9 @@ from searchkit.cli import cli
 from .conftest import SEED, write
 
 
-@pytest.fixture(autouse=True)
-def fresh_dictionary():  # type: ignore[no-untyped-def]
-    yield
-    analysis.set_dictionary([])
-
-
-def tokens(text: str) -> list[str]:
-    return [t[0] for t in analysis.iter_tokens(text)]
-
-
 def test_words_with_spaces_become_one_entry_on_top_of_their_tokens() -> None:
-    analysis.set_dictionary(["Stability AI", "Claude Code"])
-    result = list(analysis.iter_tokens("Stability AI和Claude  Code"))
+    analyzer = analysis.Analyzer(["Stability AI", "Claude Code"])
+    result = list(analyzer.iter_tokens("Stability AI和Claude  Code"))
     assert ("stability ai", 0, 0, 12) in result
     assert ("claude code", 3, 13, 25) in result
     assert ("stability", 0, 0, 9) in result and ("ai", 1, 10, 12) in result  # parts still indexed
@@ -36,10 +26,11 @@ def test_words_with_spaces_become_one_entry_on_top_of_their_tokens() -> None:
 
 def test_han_dictionary_word_stays_whole() -> None:
     assert "数字生命卡兹克" not in analysis.query_tokens("数字生命卡兹克说")
-    analysis.set_dictionary(["数字生命卡兹克"])
-    assert analysis.query_tokens("数字生命卡兹克说") == ["数字生命卡兹克", "说"]
-    analysis.set_dictionary([])  # words can be taken away again
-    assert "数字生命卡兹克" not in analysis.query_tokens("数字生命卡兹克说")
+    analyzer = analysis.Analyzer(["数字生命卡兹克"])
+    assert analyzer.query_tokens("数字生命卡兹克说") == ["数字生命卡兹克", "说"]
+    assert "数字生命卡兹克" not in analysis.query_tokens("数字生命卡兹克说")  # another analyzer's words stay its own
+    analyzer.set_words([])  # words can be taken away again
+    assert "数字生命卡兹克" not in analyzer.query_tokens("数字生命卡兹克说")
 
 
 def test_vault_names_are_learned(indexed: Index) -> None:

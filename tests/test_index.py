@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from searchkit import Index, IndexDamagedError, IndexLockedError, IndexNotFoundError, IndexVersionError
-from searchkit.index import META_FILE
+from searchkit.store import META_FILE
 
 from .conftest import SEED, write
 
@@ -21,12 +21,13 @@ def test_update_indexes_every_document(vault: Path, isolated_index: Path) -> Non
 
 
 def test_unchanged_files_are_not_reread(vault: Path, indexed: Index, monkeypatch: pytest.MonkeyPatch) -> None:
-    import searchkit.index as index_module
+    from searchkit import shard, sync
 
     def fail(*args: object, **kwargs: object) -> None:
         raise AssertionError("an unchanged file was read")
 
-    monkeypatch.setattr(index_module, "read_document", fail)
+    monkeypatch.setattr(sync, "read_document", fail)
+    monkeypatch.setattr(shard, "read_document", fail)
     stats = indexed.update(vault)
     assert stats.unchanged == stats.documents and stats.added == stats.changed == 0
 
@@ -145,7 +146,7 @@ def _segment_files(index_path: Path) -> list[Path]:
 
 
 def test_many_small_updates_keep_few_segments_and_every_word(vault: Path, indexed: Index) -> None:
-    from searchkit.index import MAX_SMALL_SEGMENTS
+    from searchkit.store import MAX_SMALL_SEGMENTS
 
     note = vault / "notes" / "日记.md"
     for day in range(MAX_SMALL_SEGMENTS + 5):
@@ -198,9 +199,9 @@ def test_a_commit_between_opening_whoosh_and_the_postings_is_retried(
 ) -> None:
     """A commit that merges segments deletes their postings files: a searcher opened
     just before it takes the newer commit instead of failing."""
-    from searchkit import ranking
+    from searchkit import store
 
-    real = ranking.SegmentPostings
+    real = store.SegmentPostings
     calls = []
 
     def vanishing(path: Path) -> object:
@@ -211,6 +212,6 @@ def test_a_commit_between_opening_whoosh_and_the_postings_is_retried(
             raise FileNotFoundError(2, "No such file or directory", str(path))
         return real(path)
 
-    monkeypatch.setattr(ranking, "SegmentPostings", vanishing)
+    monkeypatch.setattr(store, "SegmentPostings", vanishing)
     reader = Index(indexed.path)
     assert [h.path for h in reader.search("并发提交的标记词")] == ["new.md"]

@@ -102,12 +102,12 @@ def test_messy_vault_indexes_every_good_file(tmp_path: Path) -> None:
 
 
 def test_file_vanishing_during_the_run_is_skipped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import searchkit.index as index_module
+    from searchkit import shard, sync
 
     vault = tmp_path / "vault"
     write(vault / "stays.md", "留下的标记")
     goner = write(vault / "goes.md", "消失的标记")
-    real = index_module.read_document
+    real = sync.read_document
     calls = []
 
     def read_then_delete(path, root):  # type: ignore[no-untyped-def]
@@ -117,7 +117,8 @@ def test_file_vanishing_during_the_run_is_skipped(tmp_path: Path, monkeypatch: p
             goner.unlink()  # gone before the second pass reads it again
         return loaded
 
-    monkeypatch.setattr(index_module, "read_document", read_then_delete)
+    monkeypatch.setattr(sync, "read_document", read_then_delete)
+    monkeypatch.setattr(shard, "read_document", read_then_delete)
     ix = Index(tmp_path / "index")
     stats = ix.update(vault)
     assert [s.path for s in stats.skipped] == ["goes.md"] and "cannot read" in stats.skipped[0].reason

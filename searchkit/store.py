@@ -1,0 +1,525 @@
+"""The index on disk: the only module that knows Whoosh and the files of an index.
+
+An index is a folder holding a Whoosh index, one postings file per Whoosh segment
+(postings.py), `searchkit.json` (format and analyzer versions, the folder it was
+built from, the dictionary in effect) and the user's `dictionary.txt`.
+
+Whoosh keeps what it is good at: the documents' stored values and columns, the
+`tag`/`author`/`source` filter keywords, deletions, the write lock and the atomic
+list of segments a commit is made of. Readers get a `Snapshot` (one commit and its
+postings files); writers get a `StoreWriter` (the lock, deletions and the commit,
+with searchkit's merge policy) and build new segments with a `SegmentWriter`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from whoosh import index as whoosh_index
+from whoosh.columns import VarBytesColumn
+from whoosh.fields import COLUMN, ID, KEYWORD, STORED, Schema
+from whoosh.filedb.filestore import FileStorage
+from whoosh.reading import SegmentReader, TermNotFound
+from whoosh.util.numeric import byte_to_length, length_to_byte
+from whoosh.writing import SegmentWriter as WhooshSegmentWriter
+
+from .analysis import ANALYZER_VERSION
+from .documents import CARD_FIELDS, KEYWORD_FIELDS, STORED_FIELDS, TEXT_FIELDS, Document
+from .errors import DocumentError, IndexDamagedError, IndexLockedError, IndexNotFoundError, IndexVersionError
+from .postings import PostingsWriter, SegmentPostings, postings_path
+
+INDEX_FORMAT = 3
+META_FILE = "searchkit.json"
+USER_DICTIONARY_FILE = "dictionary.txt"
+WRITER_PID_FILE = "writer.pid"
+WHOOSH_WRITE_LOCK = "MAIN_WRITELOCK"  # the lock file FileIndex.writer() takes
+
+# The version sits in the schema, which Whoosh writes atomically with each commit, so a
+# process killed between the commit and searchkit.json cannot leave it out of step.
+VERSION_PREFIX = "searchkit_v"
+VERSION_FIELD = f"{VERSION_PREFIX}{INDEX_FORMAT}_{ANALYZER_VERSION}"
+
+# A Whoosh segment: opaque outside this module; worker processes pickle them to the
+# parent, whose commit lists them.
+Segment = Any
+
+
+def build_schema() -> Schema:
+    """The one place Whoosh fields are declared."""
+    return Schema(
+        **{VERSION_FIELD: STORED()},
+        path=ID(unique=True, stored=True, sortable=True),
+        fingerprint=COLUMN(VarBytesColumn()),
+        keywords=COLUMN(VarBytesColumn()),
+        # the text fields' postings are searchkit's own, beside each segment (postings.py)
+        doc_z=STORED(),  # what a hit shows: STORED_FIELDS, packed
+        meta=STORED(),
+        # filters: tag names and link targets, authors, sources (lower-cased, exact)
+        **{name: KEYWORD(lowercase=True, commas=True) for name in KEYWORD_FIELDS},
+        # CARD_FIELDS of each document, for sorting and facets without unpacking doc_z
+        card=COLUMN(VarBytesColumn()),
+    )
+
+
+# ---- values as they are stored ---------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Fingerprint:
+    """What says a file changed: its modification time and size."""
+
+    mtime_ns: int
+    size: int
+
+    @classmethod
+    def of(cls, stat: os.stat_result) -> Fingerprint:
+        return cls(stat.st_mtime_ns, stat.st_size)
+
+    def encode(self) -> bytes:
+        return f"{self.mtime_ns}:{self.size}".encode()
+
+    @classmethod
+    def decode(cls, raw: bytes) -> Fingerprint | None:
+        mtime, _, size = raw.decode("ascii", "replace").partition(":")
+        return cls(int(mtime), int(size)) if mtime.isdigit() and size.isdigit() else None
+
+
+@dataclass(frozen=True, slots=True)
+class Card:
+    """What sorting and facets need of a document, from the `card` column."""
+
+    date: str | None = None
+    title: str = ""
+    tags: tuple[str, ...] = ()
+    author: str | None = None
+    source: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredDocument:
+    """What a hit shows of a document, as indexed."""
+
+    path: str
+    title: str = ""
+    summary: str = ""
+    date: str | None = None
+    author: str | None = None
+    source: str | None = None
+    url: str | None = None
+    tags: tuple[str, ...] = ()
+
+
+def _field_values(document: Document, names: tuple[str, ...]) -> dict[str, Any]:
+    values = {name: getattr(document, name) for name in names}
+    if "tags" in values:
+        values["tags"] = list(values["tags"])
+    return values
+
+
+def pack_stored(document: Document) -> bytes:
+    """STORED_FIELDS as one value: JSON in GB18030 (two bytes per Han character, not
+    three; it encodes all of Unicode), compressed. The body is not stored: snippets
+    are cut from the file as it is now (the vault is the source of truth)."""
+    text = json.dumps(_field_values(document, STORED_FIELDS), ensure_ascii=False)
+    return zlib.compress(text.encode("gb18030"), 6)
+
+
+def unpack_stored(path: str, packed: bytes | None) -> StoredDocument:
+    values = json.loads(zlib.decompress(packed).decode("gb18030")) if packed else {}
+    values["tags"] = tuple(values.get("tags") or ())
+    values = {name: value for name, value in values.items() if name in STORED_FIELDS}
+    return StoredDocument(path=path, **values)
+
+
+def _decode_card(raw: bytes) -> Card:
+    values = json.loads(raw) if raw else {}
+    return Card(
+        date=values.get("date"),
+        title=values.get("title") or "",
+        tags=tuple(values.get("tags") or ()),
+        author=values.get("author"),
+        source=values.get("source"),
+    )
+
+
+def _keyword_value(values: list[str]) -> str:
+    """A comma-separated KEYWORD value; commas inside a value would split it."""
+    return ",".join(v.strip().replace(",", " ") for v in values if v.strip())
+
+
+def document_values(document: Document, fingerprint: Fingerprint) -> dict[str, Any]:
+    """The Whoosh fields of one document."""
+    values: dict[str, Any] = {
+        "path": document.path,
+        "fingerprint": fingerprint.encode(),
+        "keywords": "\n".join(document.keywords).encode("utf-8"),
+        "doc_z": pack_stored(document),
+        "card": json.dumps(_field_values(document, CARD_FIELDS), ensure_ascii=False).encode("utf-8"),
+    }
+    tag_values = [*document.tags, *document.tag_links]
+    if tag_values:
+        values["tag"] = _keyword_value(tag_values)
+    for name in ("author", "source"):
+        value = getattr(document, name)
+        if value:
+            values[name] = _keyword_value([value, *value.split(",")])
+    return values
+
+
+def rounded_lengths(lengths: Any) -> list[int]:
+    """Field lengths rounded to one byte's precision, as Whoosh stores them: the
+    ranking was tuned with those (benchmarks/README.md)."""
+    return [byte_to_length(length_to_byte(n)) for n in lengths]
+
+
+# ---- reading ---------------------------------------------------------------------------
+
+
+class Snapshot:
+    """One commit of the index, open for reading: the documents, and the postings
+    file of each segment (opened together with Whoosh's files, since a commit that
+    merges segments deletes both). Per-commit caches live here too."""
+
+    def __init__(self, searcher: Any, folder: Path) -> None:
+        self._searcher = searcher
+        self.folder = folder
+        self.doc_count: int = searcher.doc_count_all()  # deleted documents included
+        self.live_count: int = searcher.doc_count()
+        self.segments: list[tuple[SegmentPostings, int]] = []
+        for subsearcher, offset in searcher.leaf_searchers():
+            reader = subsearcher.reader()
+            if not reader.doc_count_all():
+                continue
+            path = postings_path(folder, reader.segment())
+            try:
+                self.segments.append((SegmentPostings(path), offset))
+            except (OSError, ValueError) as exc:
+                raise IndexDamagedError(folder, f"{path.name}: {exc}") from exc
+        reader = searcher.reader()
+        self.deleted: set[int] | None = (
+            set(range(self.doc_count)) - set(reader.all_doc_ids()) if reader.has_deletions() else None
+        )
+        self._columns: dict[str, dict[int, Any]] = {}
+
+    def live_documents(self) -> Iterator[int]:
+        return iter(self._searcher.reader().all_doc_ids())
+
+    def paths(self) -> dict[int, str]:
+        """The path of every live document."""
+        return self._column("path", str)
+
+    def cards(self) -> dict[int, Card]:
+        """Date, title, tags, author and source of every live document."""
+        return self._column("card", _decode_card)
+
+    def _column(self, name: str, decode: Any) -> dict[int, Any]:
+        if name not in self._columns:
+            values = {}
+            for subsearcher, offset in self._searcher.leaf_searchers():
+                reader = subsearcher.reader()
+                if not reader.doc_count_all():
+                    continue
+                column = reader.column_reader(name)
+                for docnum in reader.all_doc_ids():
+                    values[docnum + offset] = decode(column[docnum])
+            self._columns[name] = values
+        return self._columns[name]
+
+    def keyword_documents(self, name: str, value: str) -> set[int]:
+        """Live documents holding a filter keyword (`tag`, `author`, `source`)."""
+        found: set[int] = set()
+        for subsearcher, offset in self._searcher.leaf_searchers():
+            try:
+                matcher = subsearcher.reader().postings(name, value)
+            except TermNotFound:
+                continue
+            found.update(docnum + offset for docnum in _matcher_ids(matcher))
+        return found - self.deleted if self.deleted else found
+
+    def keyword_frequency(self, name: str, value: str) -> int:
+        return int(self._searcher.doc_frequency(name, value))
+
+    def document_number(self, path: str) -> int | None:
+        docnum = self._searcher.document_number(path=path)
+        return None if docnum is None else int(docnum)
+
+    def stored(self, docnum: int) -> StoredDocument:
+        values = self._searcher.stored_fields(docnum)
+        return unpack_stored(values["path"], values.get("doc_z"))
+
+    def up_to_date(self) -> bool:
+        return bool(self._searcher.up_to_date())
+
+    def close(self) -> None:
+        self._searcher.close()
+
+
+def _matcher_ids(matcher: Any) -> Iterator[int]:
+    """Document numbers of a Whoosh leaf matcher, a block at a time where the codec
+    allows (W3LeafMatcher), else one posting at a time."""
+    if hasattr(matcher, "_read_ids") and hasattr(matcher, "_next_block"):
+        while matcher.is_active():
+            if matcher._ids is None:
+                matcher._read_ids()
+            yield from matcher._ids
+            matcher._next_block()
+        return
+    while matcher.is_active():
+        yield matcher.id()
+        matcher.next()
+
+
+class Store:
+    """The files of one index folder."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._whoosh: Any = None
+        self._metadata: tuple[Any, dict[str, Any]] = (None, {})
+
+    @property
+    def exists(self) -> bool:
+        return self.path.is_dir() and bool(whoosh_index.exists_in(str(self.path)))
+
+    def metadata(self) -> dict[str, Any]:
+        """The contents of `searchkit.json` (read again only when the file changed)."""
+        meta_file = self.path / META_FILE
+        try:
+            info = meta_file.stat()
+            if self._metadata[0] != (info.st_mtime_ns, info.st_size):
+                self._metadata = ((info.st_mtime_ns, info.st_size), json.loads(meta_file.read_text("utf-8")))
+        except (OSError, ValueError):
+            return {}
+        return self._metadata[1]
+
+    def write_metadata(self, root: Path, dictionary: set[str]) -> None:
+        meta = {
+            "format": INDEX_FORMAT,
+            "analyzer": ANALYZER_VERSION,
+            "root": str(root.resolve()),
+            "dictionary": sorted(dictionary),
+        }
+        _replace_text(self.path / META_FILE, json.dumps(meta, ensure_ascii=False, indent=2))
+
+    def read_user_words(self) -> list[str]:
+        """The lines of `dictionary.txt`, `#` comments and blank lines left out."""
+        path = self.path / USER_DICTIONARY_FILE
+        try:
+            lines = path.read_text("utf-8").splitlines()
+        except FileNotFoundError:
+            return []
+        except (OSError, UnicodeDecodeError) as exc:
+            raise DocumentError(path, f"cannot read the dictionary: {exc}") from exc
+        return [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
+
+    def write_user_words(self, words: list[str]) -> None:
+        self.path.mkdir(parents=True, exist_ok=True)
+        header = "# searchkit user dictionary: one word per line; applied by the next `searchkit index`\n"
+        _replace_text(self.path / USER_DICTIONARY_FILE, header + "".join(f"{w}\n" for w in words))
+
+    def _open(self) -> Any:
+        if self._whoosh is None:
+            if not self.exists:
+                raise IndexNotFoundError(self.path)
+            expected = f"{INDEX_FORMAT}/{ANALYZER_VERSION}"
+            try:
+                opened = whoosh_index.open_dir(str(self.path))
+            except (whoosh_index.IndexError, AttributeError, ImportError, ModuleNotFoundError) as exc:
+                raise IndexVersionError(self.path, "unreadable", expected) from exc
+            names = opened.schema.names()
+            if VERSION_FIELD not in names:
+                found = [n[len(VERSION_PREFIX) :].replace("_", "/") for n in names if n.startswith(VERSION_PREFIX)]
+                opened.close()
+                raise IndexVersionError(self.path, found[0] if found else "unknown", expected)
+            self._whoosh = opened
+        return self._whoosh
+
+    def snapshot(self, previous: Snapshot | None = None) -> Snapshot:
+        """The latest commit (`previous` itself when nothing was committed since).
+        Its postings files are opened right after Whoosh's: if a commit that merged
+        segments deleted some in between, a newer commit exists: take it."""
+        if previous is not None and previous.up_to_date():
+            return previous
+        searcher = previous._searcher.refresh() if previous is not None else self._open().searcher()
+        for attempt in range(3):
+            try:
+                return Snapshot(searcher, self.path)
+            except IndexDamagedError:
+                if attempt == 2 or searcher.up_to_date():
+                    searcher.close()
+                    raise
+                searcher = searcher.refresh()
+        raise AssertionError("unreachable")
+
+    def doc_count(self) -> int:
+        if not self.exists:
+            return 0
+        with self._open().searcher() as searcher:
+            return int(searcher.doc_count())
+
+    def column_by_path(self, name: str) -> dict[str, bytes]:
+        """Path → the value of a per-document column, for every document of the latest commit."""
+        if not self.exists:
+            return {}
+        with self._open().reader() as reader:
+            if not reader.doc_count_all():  # an empty index has no columns yet
+                return {}
+            paths = reader.column_reader("path")
+            values = reader.column_reader(name)
+            return {paths[docnum]: values[docnum] for docnum in reader.all_doc_ids()}
+
+    def writer(self, *, create: bool) -> StoreWriter:
+        """Take the write lock (`create`: on a new, empty index)."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        # Take the lock before touching anything, so a rebuild cannot wipe an index
+        # that another process is writing.
+        try:
+            if create:
+                guard = FileStorage(str(self.path)).lock(WHOOSH_WRITE_LOCK)
+                if not guard.acquire(blocking=False):
+                    raise whoosh_index.LockError()
+                try:
+                    self.close()
+                    self._whoosh = whoosh_index.create_in(str(self.path), build_schema())
+                finally:
+                    guard.release()
+            # 64 MB of postings in memory bounds a writer's peak (benchmarks/README.md)
+            writer = self._open().writer(limitmb=64)
+        except whoosh_index.LockError:
+            raise IndexLockedError(self.path, self._lock_holder()) from None
+        (self.path / WRITER_PID_FILE).write_text(str(os.getpid()))
+        return StoreWriter(self, writer)
+
+    def _lock_holder(self) -> str | None:
+        try:
+            return f"pid {int((self.path / WRITER_PID_FILE).read_text().strip())}"
+        except (OSError, ValueError):
+            return None
+
+    def close(self) -> None:
+        self._whoosh = None
+
+
+def _replace_text(path: Path, text: str) -> None:
+    """Write through a temporary file, so a reader never sees half of it."""
+    temporary = path.with_name(f"{path.name}.tmp")
+    temporary.write_text(text, "utf-8")
+    os.replace(temporary, path)
+
+
+# ---- writing ---------------------------------------------------------------------------
+
+# A segment of fewer than SMALL_SEGMENT_DOCS live documents is "small" (a build writes
+# segments of about a thousand typical documents; each update adds a small one). Once
+# there are more than MAX_SMALL_SEGMENTS, a commit merges the earlier small ones into
+# one, since each query reads every segment. Other segments are copied only when
+# mostly deleted, so a commit copies at most a few thousand documents.
+SMALL_SEGMENT_DOCS = 500
+MAX_SMALL_SEGMENTS = 6
+
+
+class StoreWriter:
+    """The write lock of an index, and the deletions and new segments of one commit."""
+
+    def __init__(self, store: Store, writer: Any) -> None:
+        self._store = store
+        self._writer = writer
+
+    def delete(self, path: str) -> None:
+        self._writer.delete_by_term("path", path)
+
+    def commit(self, new_segments: list[Segment]) -> None:
+        """Whoosh's `SegmentWriter.commit` with searchkit's merge policy: the new
+        segments (postings files written) join the index in one commit."""
+        writer = self._writer
+        try:
+            postings = PostingsWriter(TEXT_FIELDS)
+            segments = self._merge_small_segments(postings, new_segments)
+            if writer._added:
+                segment = writer._finalize_segment()
+                postings.write(postings_path(self._store.path, segment))
+                segments.append(segment)
+            else:
+                writer._close_segment()
+            writer._commit_toc(segments)
+            writer._finish()
+        finally:
+            self._release()
+
+    def cancel(self) -> None:
+        try:
+            self._writer.cancel()
+        finally:
+            self._release()
+
+    def _release(self) -> None:
+        try:
+            (self._store.path / WRITER_PID_FILE).unlink()
+        except OSError:
+            pass
+
+    def _merge_small_segments(self, postings: PostingsWriter, new_segments: list[Segment]) -> list[Segment]:
+        """The segments to keep as they are: the existing ones and `new_segments`.
+        Segments with no live documents are dropped; existing segments mostly
+        deleted, and the small ones when there are too many, are copied into the
+        writer's own segment."""
+        writer = self._writer
+        every = [*writer.segments, *new_segments]
+        alive = [s for s in every if s.doc_count()]
+        existing = [s for s in writer.segments if s.doc_count()]
+        merged = [s for s in existing if s.deleted_count() * 2 > s.doc_count_all()]
+        small = [s for s in alive if s.doc_count() < SMALL_SEGMENT_DOCS and s not in merged]
+        if len(small) > MAX_SMALL_SEGMENTS:
+            merged.extend(s for s in small if s in existing)
+        kept = [s for s in alive if s not in merged]
+        for segment in merged:
+            reader = SegmentReader(writer.storage, writer.schema, segment)
+            try:
+                live = list(reader.all_doc_ids())
+                writer.add_reader(reader)
+                postings.add_segment(SegmentPostings(postings_path(self._store.path, segment)), live)
+            finally:
+                reader.close()
+        return [s for s in every if s in kept]  # in their order: document numbers stay put
+
+
+class SegmentWriter:
+    """Documents into new segments of the index at `index_path`, not yet committed:
+    the caller (or the parent of a worker process) holds the write lock and commits
+    them. Each segment's postings file is written when it is finished."""
+
+    def __init__(self, index_path: Path) -> None:
+        self._path = index_path
+        self._ix = whoosh_index.open_dir(str(index_path))
+        self._writer: Any = None
+        self._postings = PostingsWriter(TEXT_FIELDS)
+
+    @property
+    def is_open(self) -> bool:
+        return self._writer is not None
+
+    def add(self, document: Document, fingerprint: Fingerprint, tokens: dict[str, list[tuple[str, int]]], grams: set[str]) -> None:
+        """Add one document with its tokens (token, position) per text field."""
+        if self._writer is None:
+            self._writer, self._postings = WhooshSegmentWriter(self._ix, _lk=False), PostingsWriter(TEXT_FIELDS)
+        self._writer.add_document(**document_values(document, fingerprint))
+        self._postings.add_document(tokens, grams)
+
+    def finish(self) -> Segment:
+        """Close the open segment and write its postings file."""
+        segment = self._writer._finalize_segment()
+        self._writer = None
+        self._postings.write(postings_path(self._path, segment))
+        return segment
+
+    def abandon(self) -> None:
+        """Close an unfinished segment: its files are deleted by the next commit."""
+        if self._writer is not None:
+            self._writer._close_segment()
+            self._writer = None
