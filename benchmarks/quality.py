@@ -26,7 +26,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 from common import git_commit, log
-
 from textbook import Textbook
 
 from searchkit import Index, QueryError
@@ -64,7 +63,9 @@ def score(ranked: list[str], relevant: set[str]) -> dict[str, float]:
     }
 
 
-def evaluate(search: Callable[[str], list[str]], queries: list[tuple[str, str]], qrels: dict[str, set[str]]) -> tuple[dict[str, float], float]:
+def evaluate(
+    search: Callable[[str], list[str]], queries: list[tuple[str, str]], qrels: dict[str, set[str]]
+) -> tuple[dict[str, float], float]:
     totals = dict.fromkeys(METRICS, 0.0)
     started = time.perf_counter()
     for qid, text in queries:
@@ -132,7 +133,7 @@ def run_set(name: str, folder: Path, tmp: Path, args: argparse.Namespace, commit
     for group in ("or", "and"):
         impl = f"textbook-{group}"
         textbook = Textbook(tmp / name / "tb", group=group)
-        values, elapsed = evaluate(lambda q: textbook.search(q, K), queries, qrels)
+        values, elapsed = evaluate(lambda q: textbook.search(q, K), queries, qrels)  # noqa: B023 - called here
         textbook.close()
         for metric, value in values.items():
             emit(impl, metric, value)

@@ -146,7 +146,8 @@ class Index:
         >>> [hit.path for hit in Index("index").related("00-元语/Claude Code.md")]
         """
         snapshot = self._current_snapshot()
-        return related_documents(snapshot, self._analyzer(), self._document_number(snapshot, path), self.root(), limit=limit)
+        docnum = self._document_number(snapshot, path)
+        return related_documents(snapshot, self._analyzer(), docnum, self.root(), limit=limit)
 
     def explain(self, query: str, path: str) -> Explanation:
         """Why the document at `path` (relative to the indexed folder) ranks where it

@@ -158,7 +158,8 @@ def _is_filter(query: str, field: re.Match[str]) -> bool:
     if field.start() > 0 and not (query[field.start() - 1].isspace() or query[field.start() - 1] in "(-"):
         return False
     rest = query[field.end() : field.end() + 2]
-    return field.group(1).lower() in FILTER_FIELDS or (bool(rest) and not rest.startswith("/") and not rest[0].isspace())
+    looks_like_a_value = bool(rest) and not rest.startswith("/") and not rest[0].isspace()
+    return field.group(1).lower() in FILTER_FIELDS or looks_like_a_value
 
 
 class _Parser:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from array import array
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Set
 
 from .analysis import is_han, substring_grams
 from .postings import GRAMS_FIELD, FieldPostings
@@ -62,7 +62,7 @@ def intersection(parts: list[Scores]) -> Scores:
     if not parts:
         return {}
     ordered = sorted(parts, key=len)
-    common = ordered[0].keys()
+    common: Set[int] = ordered[0].keys()
     for part in ordered[1:]:
         common = common & part.keys()
     first = ordered[0]
@@ -91,7 +91,7 @@ class Ranker:
     def document_frequency(self, fieldname: str, text: str) -> int:
         return sum(postings.field(fieldname).doc_frequency(text) for postings, _ in self.snapshot.segments)
 
-    def _postings_of(self, fieldname: str, text: str) -> list[tuple[int, list[int], array | None, FieldPostings]]:
+    def _postings_of(self, fieldname: str, text: str) -> list[tuple[int, list[int], array[int] | None, FieldPostings]]:
         """(offset, documents, frequencies, table) of `text` in each segment holding it;
         their documents together are its document frequency (deleted ones included,
         as in Whoosh), so the term is looked up once per segment."""
@@ -199,7 +199,9 @@ class Ranker:
         return {docnum: score * SUBSTRING_WEIGHT for docnum, score in matched.items()}
 
     def _character(self, char: str) -> Scores:
-        grams = {gram for postings, _ in self.snapshot.segments for gram in postings.field(GRAMS_FIELD).with_prefix(char)}
+        grams = {
+            gram for postings, _ in self.snapshot.segments for gram in postings.field(GRAMS_FIELD).with_prefix(char)
+        }
         total: Scores = {}
         for gram in grams:
             for docnum in self.term(GRAMS_FIELD, gram):
@@ -242,10 +244,11 @@ class Ranker:
 
 def _side_by_side(table: FieldPostings, tokens: list[str]) -> Iterator[int]:
     """Documents of one segment where `tokens` occur at consecutive positions."""
-    documents = [table.documents(token)[0] for token in tokens]
+    documents: list[list[int]] = [table.documents(token)[0] for token in tokens]
     if not all(documents):
         return
-    candidates = set(min(documents, key=len)).intersection(*documents)
+    fewest = min(documents, key=len)
+    candidates = set(fewest).intersection(*documents)
     if not candidates:
         return
     positions = [table.positions(token, candidates) for token in tokens]

@@ -24,8 +24,9 @@ from .analysis import Analyzer, is_han
 from .documents import read_document
 from .errors import DocumentError, QueryError
 from .highlight import cut_snippet
+from .postings import GRAMS_FIELD
 from .query import All, Any_, Filter, Node, Not, Phrase, Word, check_options, parse_query
-from .ranking import FIELD_WEIGHTS, GRAMS_FIELD, Ranker, Scores, add_into, intersection, union
+from .ranking import FIELD_WEIGHTS, Ranker, Scores, add_into, intersection, union
 from .results import Contribution, Explanation, Hit, SearchResults
 from .store import Snapshot
 
@@ -301,9 +302,7 @@ def run_search(
     plan = plan_query(query, analyzer)
     ranker = Ranker(snapshot)
     scores, match = rank(plan, ranker)
-    if sort == "relevance" and not plan.terms:
-        sort = "-date"  # filters alone rank nothing: newest first
-    page = order(snapshot, scores, sort, offset + limit)[offset : offset + limit]
+    page = order(snapshot, scores, _sort_for(plan, sort), offset + limit)[offset : offset + limit]
     marked = plan.highlight_terms()
     return SearchResults(
         query=query,
@@ -313,6 +312,11 @@ def run_search(
         offset=offset,
         facets=count_facets(snapshot, scores, facets),
     )
+
+
+def _sort_for(plan: Plan, sort: str) -> str:
+    """Filters alone rank nothing: their documents come newest first."""
+    return "-date" if sort == "relevance" and not plan.terms else sort
 
 
 def order(snapshot: Snapshot, scores: Scores, sort: str, count: int) -> list[int]:
@@ -409,7 +413,7 @@ def explain_document(snapshot: Snapshot, analyzer: Analyzer, query: str, docnum:
     plan = plan_query(query, analyzer)
     ranker = Ranker(snapshot)
     scores, match = rank(plan, ranker)
-    ordered = order(snapshot, scores, "relevance", len(scores)) if docnum in scores else []
+    ordered = order(snapshot, scores, _sort_for(plan, "relevance"), len(scores)) if docnum in scores else []
     position = ordered.index(docnum) + 1 if ordered else None
     contributions: list[Contribution] = []
     found: set[str] = set()

@@ -10,8 +10,9 @@ from pathlib import Path
 from .analysis import Analyzer, gram_set
 from .documents import TEXT_FIELDS, Document, read_document
 from .errors import DocumentError
+from .records import Fingerprint
 from .results import SkippedFile
-from .store import Fingerprint, Segment, SegmentWriter
+from .store import Segment, SegmentWriter
 
 ProgressCallback = Callable[[int, int], None]
 

@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import json
 import os
-import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,9 +28,10 @@ from whoosh.util.numeric import byte_to_length, length_to_byte
 from whoosh.writing import SegmentWriter as WhooshSegmentWriter
 
 from .analysis import ANALYZER_VERSION
-from .documents import CARD_FIELDS, KEYWORD_FIELDS, STORED_FIELDS, TEXT_FIELDS, Document
+from .documents import KEYWORD_FIELDS, TEXT_FIELDS, Document
 from .errors import DocumentError, IndexDamagedError, IndexLockedError, IndexNotFoundError, IndexVersionError
 from .postings import PostingsWriter, SegmentPostings, postings_path
+from .records import Card, Fingerprint, StoredDocument, decode_card, document_values, unpack_stored
 
 INDEX_FORMAT = 3
 META_FILE = "searchkit.json"
@@ -65,111 +64,6 @@ def build_schema() -> Schema:
         # CARD_FIELDS of each document, for sorting and facets without unpacking doc_z
         card=COLUMN(VarBytesColumn()),
     )
-
-
-# ---- values as they are stored ---------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True, order=True)
-class Fingerprint:
-    """What says a file changed: its modification time and size."""
-
-    mtime_ns: int
-    size: int
-
-    @classmethod
-    def of(cls, stat: os.stat_result) -> Fingerprint:
-        return cls(stat.st_mtime_ns, stat.st_size)
-
-    def encode(self) -> bytes:
-        return f"{self.mtime_ns}:{self.size}".encode()
-
-    @classmethod
-    def decode(cls, raw: bytes) -> Fingerprint | None:
-        mtime, _, size = raw.decode("ascii", "replace").partition(":")
-        return cls(int(mtime), int(size)) if mtime.isdigit() and size.isdigit() else None
-
-
-@dataclass(frozen=True, slots=True)
-class Card:
-    """What sorting and facets need of a document, from the `card` column."""
-
-    date: str | None = None
-    title: str = ""
-    tags: tuple[str, ...] = ()
-    author: str | None = None
-    source: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class StoredDocument:
-    """What a hit shows of a document, as indexed."""
-
-    path: str
-    title: str = ""
-    summary: str = ""
-    date: str | None = None
-    author: str | None = None
-    source: str | None = None
-    url: str | None = None
-    tags: tuple[str, ...] = ()
-
-
-def _field_values(document: Document, names: tuple[str, ...]) -> dict[str, Any]:
-    values = {name: getattr(document, name) for name in names}
-    if "tags" in values:
-        values["tags"] = list(values["tags"])
-    return values
-
-
-def pack_stored(document: Document) -> bytes:
-    """STORED_FIELDS as one value: JSON in GB18030 (two bytes per Han character, not
-    three; it encodes all of Unicode), compressed. The body is not stored: snippets
-    are cut from the file as it is now (the vault is the source of truth)."""
-    text = json.dumps(_field_values(document, STORED_FIELDS), ensure_ascii=False)
-    return zlib.compress(text.encode("gb18030"), 6)
-
-
-def unpack_stored(path: str, packed: bytes | None) -> StoredDocument:
-    values = json.loads(zlib.decompress(packed).decode("gb18030")) if packed else {}
-    values["tags"] = tuple(values.get("tags") or ())
-    values = {name: value for name, value in values.items() if name in STORED_FIELDS}
-    return StoredDocument(path=path, **values)
-
-
-def _decode_card(raw: bytes) -> Card:
-    values = json.loads(raw) if raw else {}
-    return Card(
-        date=values.get("date"),
-        title=values.get("title") or "",
-        tags=tuple(values.get("tags") or ()),
-        author=values.get("author"),
-        source=values.get("source"),
-    )
-
-
-def _keyword_value(values: list[str]) -> str:
-    """A comma-separated KEYWORD value; commas inside a value would split it."""
-    return ",".join(v.strip().replace(",", " ") for v in values if v.strip())
-
-
-def document_values(document: Document, fingerprint: Fingerprint) -> dict[str, Any]:
-    """The Whoosh fields of one document."""
-    values: dict[str, Any] = {
-        "path": document.path,
-        "fingerprint": fingerprint.encode(),
-        "keywords": "\n".join(document.keywords).encode("utf-8"),
-        "doc_z": pack_stored(document),
-        "card": json.dumps(_field_values(document, CARD_FIELDS), ensure_ascii=False).encode("utf-8"),
-    }
-    tag_values = [*document.tags, *document.tag_links]
-    if tag_values:
-        values["tag"] = _keyword_value(tag_values)
-    for name in ("author", "source"):
-        value = getattr(document, name)
-        if value:
-            values[name] = _keyword_value([value, *value.split(",")])
-    return values
 
 
 def rounded_lengths(lengths: Any) -> list[int]:
@@ -216,7 +110,7 @@ class Snapshot:
 
     def cards(self) -> dict[int, Card]:
         """Date, title, tags, author and source of every live document."""
-        return self._column("card", _decode_card)
+        return self._column("card", decode_card)
 
     def _column(self, name: str, decode: Any) -> dict[int, Any]:
         if name not in self._columns:
@@ -504,7 +398,9 @@ class SegmentWriter:
     def is_open(self) -> bool:
         return self._writer is not None
 
-    def add(self, document: Document, fingerprint: Fingerprint, tokens: dict[str, list[tuple[str, int]]], grams: set[str]) -> None:
+    def add(
+        self, document: Document, fingerprint: Fingerprint, tokens: dict[str, list[tuple[str, int]]], grams: set[str]
+    ) -> None:
         """Add one document with its tokens (token, position) per text field."""
         if self._writer is None:
             self._writer, self._postings = WhooshSegmentWriter(self._ix, _lk=False), PostingsWriter(TEXT_FIELDS)

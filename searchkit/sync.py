@@ -10,16 +10,17 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .analysis import Analyzer, dictionary_form
 from .documents import is_document_file, read_document, relative_path
 from .errors import DocumentError, SearchkitError
+from .records import Fingerprint
 from .results import IndexStats, SkippedFile
 from .search import documents_containing
 from .shard import Job, ProgressCallback, ShardResult, index_shard
-from .store import Fingerprint, Store, StoreWriter
+from .store import Store, StoreWriter
 
 # Below this many documents a worker process costs more (start-up, loading the
 # segmenter) than it saves.
@@ -129,7 +130,7 @@ def sync_folder(
         writer.cancel()
         raise
     store.write_metadata(root, changes.dictionary)
-    return IndexStats(**stats, documents=store.doc_count(), elapsed_s=time.perf_counter() - started)
+    return replace(stats, documents=store.doc_count(), elapsed_s=time.perf_counter() - started)
 
 
 def _find_changes(store: Store, root: Path, scan: Scan, reader: Analyzer, *, fresh: bool) -> _Changes:
@@ -155,7 +156,7 @@ def _find_changes(store: Store, root: Path, scan: Scan, reader: Analyzer, *, fre
     return changes
 
 
-def _apply(writer: StoreWriter, scan: Scan, changes: _Changes, results: list[ShardResult]) -> dict[str, object]:
+def _apply(writer: StoreWriter, scan: Scan, changes: _Changes, results: list[ShardResult]) -> IndexStats:
     """Delete what went or changed, commit the new segments; the counts of what was done."""
     indexed = [path for result in results for path in result.indexed]
     skipped = changes.skipped
@@ -173,15 +174,15 @@ def _apply(writer: StoreWriter, scan: Scan, changes: _Changes, results: list[Sha
     writer.commit([segment for result in results for segment in result.segments])
     added = len(indexed) - changed - reindexed
     unreadable = len({s.path for s in skipped if s.path in scan.files})
-    return {
-        "added": added,
-        "changed": changed,
-        "removed": len(changes.removed),
-        "unchanged": len(scan.files) - added - changed - reindexed - unreadable,
-        "reindexed": reindexed,
-        "skipped": tuple(skipped),
-        "warnings": tuple(changes.warnings),
-    }
+    return IndexStats(
+        added=added,
+        changed=changed,
+        removed=len(changes.removed),
+        unchanged=len(scan.files) - added - changed - reindexed - unreadable,
+        reindexed=reindexed,
+        skipped=tuple(skipped),
+        warnings=tuple(changes.warnings),
+    )
 
 
 def _indexed_fingerprints(store: Store) -> dict[str, Fingerprint | None]:

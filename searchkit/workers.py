@@ -71,8 +71,8 @@ def run_shards(
             if process.poll() is None:
                 process.kill()
             process.wait()
-        for error_log in errors:
-            error_log.close()
+        for log in errors:
+            log.close()
 
 
 def _relay(number: int, stream: IO[bytes], events: queue.Queue[tuple[int, str]]) -> None:

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 
-from searchkit import Index
-from searchkit import analysis
+from searchkit import Index, analysis
 from searchkit.cli import cli
 
 from .conftest import SEED, write

@@ -33,7 +33,10 @@ def paths(results) -> set[str]:  # type: ignore[no-untyped-def]
         ("TAG:数字生命卡兹克", KAZIKE),
         ("tag:ai 好莱坞 罢工", {SEED, "01-博客/数字生命卡兹克/我们再也回不去，没有AI的世界了 _ ChatGPT两周年。.md",
                             "01-博客/宝玉/人工智能普及后哪些职业的边际价值反而会上升？.md"}),
-        ("author:数字生命卡兹克 罢工", {SEED, "01-博客/数字生命卡兹克/我们再也回不去，没有AI的世界了 _ ChatGPT两周年。.md"}),
+        (
+            "author:数字生命卡兹克 罢工",
+            {SEED, "01-博客/数字生命卡兹克/我们再也回不去，没有AI的世界了 _ ChatGPT两周年。.md"},
+        ),
         ("source:微信公众号 -tag:llm", set()),
         ("path:00-元语/", {"00-元语/Claude Code.md"}),
         ("path:01-博客/宝玉", {"01-博客/宝玉/人工智能普及后哪些职业的边际价值反而会上升？.md"}),

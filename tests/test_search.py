@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -232,3 +233,35 @@ def test_wiki_links_read_as_their_alias_or_name(vault: Path, isolated_index: Pat
     ix.update(vault)
     hit = next(h for h in ix.search("笔记") if h.path == "w.md")
     assert "02-资源" not in hit.snippet and "某工具" in hit.snippet and "AI" in hit.snippet
+
+
+def test_explain_gives_the_rank_query_shows_ties_included(tmp_path: Path) -> None:
+    vault = tmp_path / "vault"
+    text = "---\ntitle: 同样的笔记\n---\n两份一模一样的笔记，讲的都是并列排序。"
+    write(vault / "b.md", text)
+    write(vault / "a" / "z.md", text)
+    write(vault / "c.md", "---\ntitle: 别的\n---\n并列排序只出现一次。并列。")
+    ix = Index(tmp_path / "index")
+    ix.update(vault)
+    for query in ("并列排序", "同样的笔记", "path:a/ OR path:b"):
+        paths = [hit.path for hit in ix.search(query, limit=10)]
+        assert len(paths) >= 2, query
+        for rank, path in enumerate(paths, 1):
+            assert ix.explain(query, path).rank == rank, (query, path)
+
+
+def test_explain_ranks_filter_only_queries_as_query_lists_them(indexed: Index) -> None:
+    paths = [hit.path for hit in indexed.search("tag:AI", limit=5)]
+    assert len(paths) == 5
+    assert [indexed.explain("tag:AI", path).rank for path in paths] == [1, 2, 3, 4, 5]
+
+
+def test_hits_keep_the_ranges_of_their_marks(indexed: Index) -> None:
+    import html as html_module
+
+    for query in ("好莱坞 罢工", "Claude Code", "卡梅隆"):
+        for hit in indexed.search(query):
+            marked = [hit.snippet_text[start:end] for start, end in hit.snippet_ranges]
+            assert marked == [html_module.unescape(m) for m in re.findall(r"<mark>(.*?)</mark>", hit.snippet)]
+            assert html_module.unescape(re.sub(r"</?mark>", "", hit.snippet)) == hit.snippet_text
+            assert hit.to_dict(["snippet_ranges"]) == {"snippet_ranges": [list(r) for r in hit.snippet_ranges]}
