@@ -5,6 +5,7 @@ Run from the repository root (tantivy is optional: `pip install -e '.[bench]'`):
     python benchmarks/speed.py                   # the whole vault (../shared/corpus/kb)
     python benchmarks/speed.py --sample 300      # quick: a seeded sample of 300 files
     python benchmarks/speed.py --engines searchkit,textbook --runs 3
+    python benchmarks/speed.py --engines searchkit,fts5 --baseline /tmp/before
 
 Engines:
 - `searchkit`: `Index(path).update(folder)`, `Index.search(query, limit=10)` (snippets
@@ -14,7 +15,13 @@ Engines:
   from disk (the textbook stores no text); also timed without snippets;
 - `fts5`: SQLite FTS5 over jieba-pre-segmented text (benchmarks/peer_fts5.py);
 - `tantivy`: tantivy-py over jieba-pre-segmented text (benchmarks/peer_tantivy.py);
-  reported as skipped when `import tantivy` fails.
+  reported as skipped when `import tantivy` fails;
+- `baseline` (only with `--baseline TREE`, right after `searchkit`): the `searchkit`
+  engine run from another checkout (e.g. `git worktree add /tmp/before <commit>`):
+  its processes get PYTHONPATH=TREE:..., so they import TREE's `searchkit/`; every
+  worker reports the `searchkit.__file__` it imported, and the run stops if either
+  engine imported the other's package. Interleaved with the others in every phase
+  but `--help`, to compare a change against its parent in one run on a noisy machine.
 
 The vault (or the sample) is first copied to a temporary folder, and every engine
 indexes that copy. Metrics per engine:
@@ -24,25 +31,26 @@ indexes that copy. Metrics per engine:
 - `peak_rss_mib`: peak RSS of that indexing process and its worker processes together:
   the larger of the child's ru_maxrss (os.wait4) and the peak of the summed RSS of the
   child and all its descendants, sampled from /proc every 20 ms / 1024;
-- `reindex_nochange_s`, `reindex_changed_s`: searchkit only: `update()` in a fresh
-  process with nothing changed, and after appending a line to one file. The peers
-  have no incremental update: they would need a full rebuild (= their `index_s`),
+- `reindex_nochange_s`, `reindex_changed_s`: searchkit (and baseline) only: `update()`
+  in a fresh process with nothing changed, and after appending a line to one file. The
+  peers have no incremental update: they would need a full rebuild (= their `index_s`),
   so these two metrics are not measured for them;
 - `query_p50_ms`, `query_p95_ms`: warm latency in one process, top 10 with
   snippets, over the QUERIES below after one warm-up pass, each query repeated
   `--query-repeats` times;
 - `cold_query_ms`: a fresh process answering one query (`searchkit query "好莱坞 罢工"
-  --index IDX`; for a peer, `python -c` importing the peer, loading jieba and
-  querying), median of 5 after one untimed run;
+  --index IDX`, or with `--baseline` `python -m searchkit query ...` for both searchkit
+  and baseline, each from its own tree; for a peer, `python -c` importing the peer,
+  loading jieba and querying), median of 5 after one untimed run;
 - `help_ms` (searchkit only): `searchkit --help` in a fresh process, median of 5, and
   `help_imports_segmenter`: whether `--help` imports rjieba or jieba (the line lists
   which of rjieba/jieba/whoosh/opencc/frontmatter/yaml it imports).
 
 stdout: one JSON object per line ({"bench": "speed", "impl", "metric", "value",
-"files", "commit"}), plus "searchkit/PEER" lines with `<metric>_ratio` for each time,
-size and memory metric both have; also per engine the hit counts and top 3 snippets
-of every query, and which other benchmarks or test runs were seen running. stderr:
-progress and a Markdown table at the end.
+"files", "commit"}), plus "searchkit/PEER" lines (and "searchkit/baseline") with
+`<metric>_ratio` for each time, size and memory metric both have; also per engine the
+hit counts and top 3 snippets of every query, and which other benchmarks or test runs
+were seen running. stderr: progress and a Markdown table at the end.
 """
 
 from __future__ import annotations
@@ -61,9 +69,9 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 from common import git_commit, log
-from typing import Any
 
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
@@ -125,18 +133,23 @@ TABLE = {
 }
 
 
-def searchkit_diff() -> str:
-    """sha1 (12 digits) of the uncommitted changes to searchkit/, or "" when there are none."""
+def searchkit_diff(tree: Path = REPO) -> str:
+    """sha1 (12 digits) of the uncommitted changes to tree's searchkit/, or "" when there are none."""
     import hashlib
 
-    diff = subprocess.run(["git", "diff", "HEAD", "--", "searchkit"], cwd=REPO, capture_output=True).stdout
+    diff = subprocess.run(["git", "diff", "HEAD", "--", "searchkit"], cwd=tree, capture_output=True).stdout
     return hashlib.sha1(diff).hexdigest()[:12] if diff else ""
 
 
-def code_version() -> str:
+def head_commit(tree: Path = REPO) -> str:
+    """`git rev-parse --short HEAD` in tree ("" outside a git checkout)."""
+    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=tree, capture_output=True, text=True)
+    return head.stdout.strip()
+
+
+def code_version(tree: Path = REPO) -> str:
     """HEAD and the uncommitted changes to searchkit/: to notice code changing mid-run."""
-    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True)
-    return f"{head.stdout.strip()}+{searchkit_diff() or 'clean'}"
+    return f"{head_commit(tree)}+{searchkit_diff(tree) or 'clean'}"
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -222,7 +235,8 @@ class PeerEngine:
 
 
 def make_engine(name: str, path: str, folder: str) -> Any:
-    if name == "searchkit":
+    # the baseline is the same engine; only its PYTHONPATH (set by the driver) differs
+    if name in ("searchkit", "baseline"):
         return SearchkitEngine(path, folder)
     if name == "textbook":
         return TextbookEngine(path, folder)
@@ -267,7 +281,8 @@ def worker_index(args: argparse.Namespace) -> dict[str, Any]:
     documents = engine.build()
     seconds = time.perf_counter() - started
     out: dict[str, Any] = {"seconds": seconds, "documents": documents, **rusage_kib()}
-    if args.engine == "searchkit":
+    if args.engine in ("searchkit", "baseline"):
+        out["searchkit_file"] = sys.modules["searchkit"].__file__
         stats = engine.last_stats
         out.update(added=stats.added, changed=stats.changed, removed=stats.removed,
                    unchanged=stats.unchanged, reindexed=getattr(stats, "reindexed", 0),
@@ -295,6 +310,8 @@ def worker_query(args: argparse.Namespace) -> dict[str, Any]:
             engine.search(query, 10)
             timings[query].append((time.perf_counter() - started) * 1000)
     out: dict[str, Any] = {"timings_ms": timings, "hits": hits, "errors": errors, "snippets": snippets}
+    if args.engine in ("searchkit", "baseline"):
+        out["searchkit_file"] = sys.modules["searchkit"].__file__
     if args.engine == "textbook":
         plain: list[float] = []
         for _ in range(args.query_repeats):
@@ -337,6 +354,31 @@ class Runner:
         self.env["PYTHONPATH"] = os.pathsep.join(
             [str(BENCH), *filter(None, [os.environ.get("PYTHONPATH")])]
         )
+        # engine -> the checkout whose searchkit/ it must import (checked only with --baseline)
+        self.trees: dict[str, Path] = {}
+        self.baseline_env: dict[str, str] = {}
+        if args.baseline:
+            self.trees = {"searchkit": REPO, "baseline": Path(args.baseline).resolve()}
+            # first on the path: ahead of the editable install's entry for this repo
+            self.baseline_env = {**self.env, "PYTHONPATH": os.pathsep.join(
+                [str(self.trees["baseline"]), self.env["PYTHONPATH"]])}
+        self.checked: set[str] = set()
+
+    def env_for(self, engine: str) -> dict[str, str]:
+        return self.baseline_env if engine == "baseline" else self.env
+
+    def check_import(self, engine: str, searchkit_file: str | None) -> None:
+        """Fail unless engine's process imported searchkit from its own tree."""
+        tree = self.trees.get(engine)
+        if tree is None:
+            return
+        expected = (tree / "searchkit").resolve()
+        found = Path(searchkit_file).resolve().parent if searchkit_file else None
+        if found != expected:
+            raise RuntimeError(f"{engine} imported searchkit from {searchkit_file}, not from {expected}")
+        if engine not in self.checked:
+            self.checked.add(engine)
+            log(f"  {engine} imports {searchkit_file}")
 
     def emit(self, impl: str, metric: str, value: Any, **extra: Any) -> None:
         if isinstance(value, float):
@@ -347,7 +389,9 @@ class Runner:
                   "files": self.files, "commit": self.commit, **extra}
         print(json.dumps(record, ensure_ascii=False), flush=True)
 
-    def worker(self, kind: str, engine: str, index: Path | None, folder: Path | None) -> tuple[dict[str, Any], float, int]:
+    def worker(
+        self, kind: str, engine: str, index: Path | None, folder: Path | None
+    ) -> tuple[dict[str, Any], float, int]:
         """Run a worker in a fresh process: (its JSON, wall seconds, child's ru_maxrss in KiB)."""
         cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", kind, "--engine", engine,
                "--query-repeats", str(self.args.query_repeats)]
@@ -357,7 +401,7 @@ class Runner:
             cmd += ["--folder", str(folder)]
         self.watch(f"{kind} {engine}")
         started = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, env=self.env, cwd=REPO)
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, env=self.env_for(engine), cwd=REPO)
         assert proc.stdout is not None
         sampler = TreeMemory(proc.pid)
         sampler.start()
@@ -370,17 +414,21 @@ class Runner:
         self.watch(f"{kind} {engine}")
         if proc.returncode != 0:
             raise RuntimeError(f"worker {kind} {engine} failed with exit code {proc.returncode}")
-        return json.loads(output.decode("utf-8").strip().splitlines()[-1]), wall, max(usage.ru_maxrss, sampler.peak_kib)
+        out = json.loads(output.decode("utf-8").strip().splitlines()[-1])
+        if kind in ("index", "query"):
+            self.check_import(engine, out.get("searchkit_file"))
+        return out, wall, max(usage.ru_maxrss, sampler.peak_kib)
 
     def watch(self, phase: str) -> None:
         for line in concurrent_processes():
             self.seen.setdefault(line, set()).add(phase)
 
-    def timed(self, cmd: list[str], check: bool = True) -> tuple[float, subprocess.CompletedProcess[bytes]]:
+    def timed(self, cmd: list[str], check: bool = True, engine: str = "",
+              cwd: Path = REPO) -> tuple[float, subprocess.CompletedProcess[bytes]]:
         phase = " ".join(Path(cmd[0]).name if i == 0 else part for i, part in enumerate(cmd[:2]))
         self.watch(phase)
         started = time.perf_counter()
-        done = subprocess.run(cmd, capture_output=True, env=self.env, cwd=REPO)
+        done = subprocess.run(cmd, capture_output=True, env=self.env_for(engine), cwd=cwd)
         elapsed = (time.perf_counter() - started) * 1000
         self.watch(phase)
         if check and done.returncode != 0:
@@ -473,6 +521,8 @@ def run(args: argparse.Namespace) -> None:
     searchkit_exe = Path(sys.executable).parent / "searchkit"
     if not searchkit_exe.exists():
         searchkit_exe = Path(shutil.which("searchkit") or "searchkit")
+    baseline = Path(args.baseline).resolve() if args.baseline else None
+    baseline_version = code_version(baseline) if baseline else ""
 
     with tempfile.TemporaryDirectory(prefix="searchkit-speed-") as tmp:
         root = Path(tmp)
@@ -480,12 +530,20 @@ def run(args: argparse.Namespace) -> None:
         log(f"copying {corpus} to {vault}" + (f" (sample of {args.sample}, seed {args.seed})" if args.sample else ""))
         runner.files = copy_vault(corpus, vault, args.sample, args.seed)
         engines = available_engines(args.engines.split(","), runner)
+        if baseline:
+            engines.insert(engines.index("searchkit") + 1, "baseline")
+        # the engines with an incremental update (searchkit's, from either tree)
+        updaters = [name for name in engines if name in ("searchkit", "baseline")]
         others = concurrent_processes()
+        extra_meta: dict[str, str] = {}
+        if baseline:
+            extra_meta = {"baseline": str(baseline), "baseline_commit": head_commit(baseline),
+                          "baseline_diff_sha1": searchkit_diff(baseline)}
         runner.emit("meta", "run", None, corpus=str(corpus), sample=args.sample, engines=engines,
                     runs=args.runs, query_repeats=args.query_repeats, python=sys.version.split()[0],
                     cpus=os.cpu_count(), loadavg=os.getloadavg(), concurrent=others,
                     searchkit_diff_sha1=searchkit_diff(),
-                    segmenter=os.environ.get("SEARCHKIT_SEGMENTER", "default"))
+                    segmenter=os.environ.get("SEARCHKIT_SEGMENTER", "default"), **extra_meta)
         if others:
             log(f"warning: other benchmarks or tests are running: {others}")
 
@@ -501,8 +559,8 @@ def run(args: argparse.Namespace) -> None:
                 builds[name].append((out["seconds"], wall, maxrss, size))
                 log(f"  {name}: {out['seconds']:.1f} s, {size / 2**20:.1f} MiB, peak RSS {maxrss / 1024:.0f} MiB"
                     f" ({out['documents']} documents)")
-                if name == "searchkit" and (out.get("skipped") or out.get("warnings")):
-                    runner.notes.append(f"searchkit skipped {out['skipped']} files, warned on {out['warnings']}")
+                if name in updaters and (out.get("skipped") or out.get("warnings")):
+                    runner.notes.append(f"{name} skipped {out['skipped']} files, warned on {out['warnings']}")
         for name in engines:
             runs = builds[name]
             runner.emit(name, "index_s", statistics.median(r[0] for r in runs), runs=[round(r[0], 2) for r in runs])
@@ -549,48 +607,74 @@ def run(args: argparse.Namespace) -> None:
 
         # 3. cold query: a fresh process, median of COLD_RUNS after one untimed run; interleaved
         commands = {}
+        # `-m` puts the working folder first on sys.path, so searchkit and baseline each
+        # run from their own tree; the peers and the console script from this repo
+        cwds = {name: runner.trees.get(name, REPO) for name in engines}
         for name in engines:
-            if name == "searchkit":
+            if name == "searchkit" and not baseline:
                 commands[name] = [str(searchkit_exe), "query", COLD_QUERY, "--index", str(indexes[name])]
+            elif name in updaters:
+                # the same command for both, so that only the tree differs (the console
+                # script belongs to the installed package, this repo)
+                commands[name] = [sys.executable, "-m", "searchkit", "query", COLD_QUERY, "--index", str(indexes[name])]
             else:
                 code = COLD_CODE[name].format(bench=str(BENCH))
                 commands[name] = [sys.executable, "-c", code, COLD_QUERY, str(indexes[name]), str(vault)]
+        if baseline:
+            for name in updaters:  # the same sys.path as `-m searchkit` in that folder and env
+                _, done = runner.timed([sys.executable, "-c", "import searchkit; print(searchkit.__file__)"],
+                                       engine=name, cwd=cwds[name])
+                runner.check_import(name, done.stdout.decode().strip())
         log(f"cold queries ({COLD_RUNS} runs each) ...")
         cold: dict[str, list[float]] = {name: [] for name in engines}
         for name in engines:
-            _, done = runner.timed(commands[name])
+            _, done = runner.timed(commands[name], engine=name, cwd=cwds[name])
             lines = done.stdout.decode("utf-8", "replace").splitlines()
             log(f"  {name}: {lines[0][:150] if lines else '(no output)'}")
         for _ in range(COLD_RUNS):
             for name in engines:
-                cold[name].append(runner.timed(commands[name])[0])
+                cold[name].append(runner.timed(commands[name], engine=name, cwd=cwds[name])[0])
         for name in engines:
             runner.emit(name, "cold_query_ms", statistics.median(cold[name]), runs=[round(t) for t in cold[name]])
 
-        # 4. searchkit: incremental re-index with no change, then with one file changed
+        # 4. searchkit (and baseline): incremental re-index with no change, then with one
+        # file changed; the file is changed once per run, between the two, so each index
+        # sees the same single change
         if "searchkit" in engines:
             files = sorted(vault.rglob("*.md"))
             victim = random.Random(args.seed).choice(files)
-            nochange, changed, cli_nochange = [], [], []
+            nochange: dict[str, list[float]] = {name: [] for name in updaters}
+            changed: dict[str, list[float]] = {name: [] for name in updaters}
+            cli_nochange: list[float] = []
             for attempt in range(args.runs):
-                log(f"[run {attempt + 1}/{args.runs}] searchkit re-index: no change, then {victim.relative_to(vault)} changed")
-                out, _, _ = runner.worker("index", "searchkit", indexes["searchkit"], vault)
-                if out["added"] or out["changed"] or out["removed"]:
-                    runner.notes.append(f"no-change re-index did work: {out}")
-                nochange.append(out["seconds"])
-                cli_ms, _ = runner.timed([str(searchkit_exe), "index", str(vault), "--index", str(indexes["searchkit"])])
-                cli_nochange.append(cli_ms / 1000)
+                log(f"[run {attempt + 1}/{args.runs}] {' and '.join(updaters)} re-index: no change,"
+                    f" then {victim.relative_to(vault)} changed")
+                for name in updaters:
+                    label = "" if name == "searchkit" else f"{name}: "
+                    out, _, _ = runner.worker("index", name, indexes[name], vault)
+                    if out["added"] or out["changed"] or out["removed"]:
+                        runner.notes.append(f"{label}no-change re-index did work: {out}")
+                    nochange[name].append(out["seconds"])
+                    if name == "searchkit":
+                        cli_ms, _ = runner.timed(
+                            [str(searchkit_exe), "index", str(vault), "--index", str(indexes["searchkit"])]
+                        )
+                        cli_nochange.append(cli_ms / 1000)
                 with victim.open("a", encoding="utf-8") as handle:
                     handle.write(f"\n\n测速追加的一行 {attempt}。\n")
-                out, _, _ = runner.worker("index", "searchkit", indexes["searchkit"], vault)
-                if (out["changed"], out["added"], out["removed"], out["reindexed"]) != (1, 0, 0, 0):
-                    runner.notes.append(f"one-file re-index did unexpected work: {out}")
-                changed.append(out["seconds"])
-            runner.emit("searchkit", "reindex_nochange_s", statistics.median(nochange))
-            runner.emit("searchkit", "reindex_nochange_cli_s", statistics.median(cli_nochange))
-            runner.emit("searchkit", "reindex_changed_s", statistics.median(changed))
+                for name in updaters:
+                    label = "" if name == "searchkit" else f"{name}: "
+                    out, _, _ = runner.worker("index", name, indexes[name], vault)
+                    if (out["changed"], out["added"], out["removed"], out["reindexed"]) != (1, 0, 0, 0):
+                        runner.notes.append(f"{label}one-file re-index did unexpected work: {out}")
+                    changed[name].append(out["seconds"])
+            for name in updaters:
+                runner.emit(name, "reindex_nochange_s", statistics.median(nochange[name]))
+                if name == "searchkit":
+                    runner.emit("searchkit", "reindex_nochange_cli_s", statistics.median(cli_nochange))
+                runner.emit(name, "reindex_changed_s", statistics.median(changed[name]))
             for name in engines:
-                if name != "searchkit":
+                if name not in updaters:
                     runner.emit(name, "reindex", None, note="no incremental update: a full rebuild (index_s)")
 
             # 5. searchkit --help: time and what it imports
@@ -606,15 +690,18 @@ def run(args: argparse.Namespace) -> None:
 
         if code_version() != version:
             runner.notes.append(f"searchkit's code changed during the run: {version} -> {code_version()}")
+        if baseline and code_version(baseline) != baseline_version:
+            runner.notes.append(f"the baseline's code changed during the run: {baseline_version}"
+                                f" -> {code_version(baseline)}")
         runner.watch("end")
         for line, phases in sorted(runner.seen.items()):
             runner.notes.append(f"running during {', '.join(sorted(phases))}: {line[:120]}")
         runner.emit("meta", "end", None, loadavg=os.getloadavg(),
                     concurrent={line: sorted(phases) for line, phases in runner.seen.items()})
 
-    # ratios searchkit / peer, for every metric both have
+    # ratios searchkit / peer (and / baseline), for every metric both have
     mine = runner.results.get("searchkit", {})
-    for peer in PEERS:
+    for peer in ("baseline", *PEERS):
         theirs = runner.results.get(peer, {})
         for metric, value in list(mine.items()):
             if metric in RATIO_METRICS and theirs.get(metric):
@@ -636,7 +723,7 @@ def markdown_table(runner: Runner, engines: list[str]) -> str:
 
     for name in engines:
         lines.append("| " + " | ".join([name, *(cell(name, m, f) for m, (_, f) in TABLE.items())]) + " |")
-    for peer in PEERS:
+    for peer in ("baseline", *PEERS):
         if peer in engines and "searchkit" in engines:
             impl = f"searchkit/{peer}"
             row = [f"ratio searchkit / {peer}"]
@@ -674,6 +761,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=1, help="index builds and re-indexes per engine (median)")
     parser.add_argument("--query-repeats", type=int, default=5, help="times each warm query is timed")
     parser.add_argument("--show-snippets", action="store_true", help="print the top snippets on stderr")
+    parser.add_argument("--baseline", metavar="TREE",
+                        help="also run TREE's searchkit/ (another checkout, e.g. a git worktree) as engine `baseline`")
     parser.add_argument("--worker", choices=sorted(WORKERS), help=argparse.SUPPRESS)
     parser.add_argument("--engine", help=argparse.SUPPRESS)
     parser.add_argument("--index", help=argparse.SUPPRESS)
@@ -686,6 +775,11 @@ def main() -> None:
     unknown = set(args.engines.split(",")) - set(ENGINES)
     if unknown:
         parser.error(f"unknown engines: {', '.join(sorted(unknown))}")
+    if args.baseline:
+        if "searchkit" not in args.engines.split(","):
+            parser.error("--baseline is compared with searchkit: add it to --engines")
+        if not (Path(args.baseline) / "searchkit" / "__init__.py").is_file():
+            parser.error(f"--baseline {args.baseline}: no searchkit/__init__.py in it")
     run(args)
 
 

@@ -283,7 +283,8 @@ class Store:
                     self._whoosh = whoosh_index.create_in(str(self.path), build_schema())
                 finally:
                     guard.release()
-            # 64 MB of postings in memory bounds a writer's peak (benchmarks/README.md)
+            # Whoosh's buffer for the filter keywords it still indexes; bounds a writer's peak
+            # memory (benchmarks/README.md)
             writer = self._open().writer(limitmb=64)
         except whoosh_index.LockError:
             raise IndexLockedError(self.path, self._lock_holder()) from None

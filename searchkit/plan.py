@@ -1,0 +1,269 @@
+"""What a query means: from the parsed tree (query.py) to the documents that match
+and their scores (summed from ranking.py's units).
+
+- a word matches a document when it occurs as a word in the title, tags, summary or
+  body; a run of Han characters also matches where it occurs as a substring, even
+  when the text was cut into words differently (via the bigram field);
+- a query word that segments into several words (`好莱坞罢工`) needs all of them;
+- when no document matches everything, the documents matching some of the words
+  are returned, those matching more of them first (`match == "partial"`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .analysis import Analyzer, is_han
+from .errors import QueryError
+from .query import All, Any_, Filter, Node, Not, Phrase, Word, parse_query
+from .ranking import Ranker, Scores, add_into, intersection, union
+
+# Partial matches are scaled by (share of their words matched) ** this power: 0, a
+# plain sum, measured best (see benchmarks/README.md).
+PARTIAL_COORD_POWER = 0.0
+
+
+@dataclass
+class _Group:
+    """Consecutive tokens of one query word: a Han run (several tokens, one string)
+    or a single Latin/digit token."""
+
+    tokens: list[str]
+    run: str | None  # the normalised Han run, when the tokens are one
+
+
+@dataclass
+class Plan:
+    """What a parsed query asks for, ready to run on a Ranker. Each word of the
+    query is segmented once, here."""
+
+    query: str
+    analyzer: Analyzer
+    tree: Node | None = None
+    terms: list[str] = field(default_factory=list)  # positive tokens, for highlighting
+    # (token, [token]) for words, (None, [phrase text]) for phrases
+    leaves: list[tuple[str | None, list[str]]] = field(default_factory=list)
+    adjacent: list[tuple[str, str]] = field(default_factory=list)
+    runs: list[str] = field(default_factory=list)  # Han runs of several tokens
+    entries: list[str] = field(default_factory=list)  # dictionary names spelled by the terms
+    alone: set[str] = field(default_factory=set)  # tokens typed as a word of their own
+    _cuts: dict[str, list[tuple[str, int, int, int]]] = field(default_factory=dict)
+
+    def tokens(self, text: str) -> list[str]:
+        return [token for token, _, _, _ in self._cut(text)]
+
+    def _cut(self, text: str) -> list[tuple[str, int, int, int]]:
+        cut = self._cuts.get(text)
+        if cut is None:
+            cut = self._cuts[text] = list(self.analyzer.iter_tokens(text, query=True))
+        return cut
+
+    def groups(self, text: str) -> list[_Group]:
+        groups: list[_Group] = []
+        previous_end = -1
+        for token, _, start, end in self._cut(text):
+            last = groups[-1] if groups else None
+            if is_han(token) and last is not None and last.run is not None and start == previous_end:
+                last.tokens.append(token)
+                last.run += token
+            else:
+                groups.append(_Group([token], token if is_han(token) else None))
+            previous_end = end
+        return groups
+
+    @property
+    def root(self) -> Node:
+        assert self.tree is not None
+        return self.tree
+
+    def strict(self, ranker: Ranker) -> Scores:
+        scores = self.evaluate(ranker, self.root)
+        self._add_adjacency(ranker, scores)
+        return scores
+
+    def partial(self, ranker: Ranker) -> Scores:
+        """Documents matching some of the positive units, more of them ranking higher."""
+        if len(self.leaves) < 2:
+            return {}
+        required: list[Scores] = []
+        optional: list[Scores] = []
+        for token, tokens in self.leaves:
+            if token is not None:
+                scores = ranker.token(token, alone=False)
+                (optional if ranker.is_common(token) else required).append(scores)
+            else:
+                required.append(self._phrase(ranker, tokens[0]))
+        if not required:
+            return {}
+        matched: dict[int, int] = {}
+        total: Scores = {}
+        for scores in required:
+            add_into(total, scores)
+            for docnum in scores:
+                matched[docnum] = matched.get(docnum, 0) + 1
+        for scores in optional:
+            for docnum, score in scores.items():
+                if docnum in total:
+                    total[docnum] += score
+        for excluded in self._negatives(ranker):
+            for docnum in excluded:
+                total.pop(docnum, None)
+        for node in self._filters():
+            allowed = self._filter(ranker, node)
+            total = {d: score for d, score in total.items() if d in allowed}
+        self._add_adjacency(ranker, total)
+        count = len(required)
+        return {
+            docnum: score * (matched[docnum] / count) ** PARTIAL_COORD_POWER
+            for docnum, score in total.items()
+        }
+
+    def _add_adjacency(self, ranker: Ranker, scores: Scores) -> None:
+        """Bonuses for documents that have the query's words side by side: a
+        junction bigram, or a dictionary name (`stability ai`) as one entry."""
+        for entry in self.entries:
+            for docnum, bonus in ranker.word(entry).items():
+                if docnum in scores:
+                    scores[docnum] += bonus
+        for left, right in self.adjacent:
+            for docnum, bonus in ranker.adjacency(left, right, among=scores).items():
+                scores[docnum] += bonus
+
+    def evaluate(self, ranker: Ranker, node: Node) -> Scores:
+        """The documents matching `node`, with their scores."""
+        if isinstance(node, Filter):
+            return self._filter(ranker, node)
+        if isinstance(node, Word):
+            parts = []
+            for group in self.groups(node.text):
+                if group.run is not None and len(group.tokens) > 1:
+                    words = intersection([ranker.token(t, alone=False) for t in group.tokens])
+                    parts.append(union([words, ranker.substring(group.run)]))
+                else:
+                    parts.append(ranker.token(group.tokens[0], alone=True))
+            return intersection(parts)
+        if isinstance(node, Phrase):
+            return self._phrase(ranker, node.text)
+        if isinstance(node, Not):
+            everything = dict.fromkeys(ranker.snapshot.live_documents(), 0.0)
+            for docnum in self.evaluate(ranker, node.operand):
+                everything.pop(docnum, None)
+            return everything
+        if isinstance(node, Any_):
+            return union(self.evaluate(ranker, item) for item in node.items)
+        positives = [self.evaluate(ranker, item) for item in node.items if not isinstance(item, Not)]
+        result = intersection(positives)
+        for item in node.items:
+            if isinstance(item, Not):
+                for docnum in self.evaluate(ranker, item.operand):
+                    result.pop(docnum, None)
+        return result
+
+    def _phrase(self, ranker: Ranker, text: str) -> Scores:
+        return ranker.phrase(self.tokens(text), han=is_han(text.strip()))
+
+    def _filter(self, ranker: Ranker, node: Filter) -> Scores:
+        """Documents passing a `name:value` filter; title: also scores."""
+        snapshot = ranker.snapshot
+        if node.field == "title":
+            return intersection([ranker.term("title", token) for token in self.tokens(node.value)])
+        if node.field in ("tag", "author", "source"):
+            return dict.fromkeys(sorted(snapshot.keyword_documents(node.field, node.value.strip().lower())), 0.0)
+        if node.field == "path":
+            prefix = node.value.strip().lstrip("/")
+            return {d: 0.0 for d, path in snapshot.paths().items() if path.startswith(prefix)}
+        assert node.dates is not None
+        accepts = node.dates.accepts
+        return {d: 0.0 for d, card in snapshot.cards().items() if card.date and accepts(card.date)}
+
+    def _filters(self) -> list[Filter]:
+        """Filters that every result must pass, partial or not."""
+        if isinstance(self.tree, Filter):
+            return [self.tree]
+        if isinstance(self.tree, All):
+            return [item for item in self.tree.items if isinstance(item, Filter)]
+        return []
+
+    def _negatives(self, ranker: Ranker) -> list[Scores]:
+        if isinstance(self.tree, All):
+            return [self.evaluate(ranker, item.operand) for item in self.tree.items if isinstance(item, Not)]
+        return []
+
+    def highlight_terms(self) -> list[str]:
+        """What to mark in snippets: the query's words and whole Han runs, but not a
+        single character cut out of a longer run (the 体 of 智能体 would light up 具体)."""
+        return [
+            term
+            for term in dict.fromkeys([*self.runs, *self.terms])
+            if not (len(term) == 1 and is_han(term) and term not in self.alone)
+        ]
+
+
+def plan_query(query: str, analyzer: Analyzer) -> Plan:
+    """Parse `query` and check that it asks for something. Raises QueryError."""
+    plan = Plan(query, analyzer)
+    tree = _prune(plan, parse_query(query))
+    if tree is None:
+        raise QueryError(query, "nothing searchable in it (only punctuation or symbols)")
+    if isinstance(tree, Not):
+        raise QueryError(query, "only excluded words; add a word to search for")
+    plan.tree = tree
+    _collect(plan, tree, negated=False)
+    plan.entries = [entry for _, _, entry in analyzer.find_entries(plan.terms)]
+    return plan
+
+
+def _prune(plan: Plan, node: Node) -> Node | None:
+    """Drop words that have no searchable token (punctuation); check that every AND
+    group has something to look for."""
+    if isinstance(node, Filter):
+        if node.field == "title" and not plan.tokens(node.value):
+            raise QueryError(plan.query, f"nothing searchable in title:{node.value}")
+        return node
+    if isinstance(node, Word | Phrase):
+        return node if plan.tokens(node.text) else None
+    if isinstance(node, Not):
+        inner = _prune(plan, node.operand)
+        return None if inner is None else Not(inner)
+    items = tuple(item for item in (_prune(plan, i) for i in node.items) if item is not None)
+    if not items:
+        return None
+    if isinstance(node, All) and all(isinstance(item, Not) for item in items):
+        raise QueryError(plan.query, "only excluded words; add a word to search for")
+    if len(items) == 1:
+        return items[0]
+    return type(node)(items)
+
+
+def _collect(plan: Plan, node: Node, negated: bool) -> None:
+    if isinstance(node, Not):
+        _collect(plan, node.operand, not negated)
+    elif isinstance(node, All | Any_):
+        for item in node.items:
+            _collect(plan, item, negated)
+    elif isinstance(node, Filter):
+        if node.field == "title" and not negated:
+            plan.terms.extend(plan.tokens(node.value))
+    elif not negated:
+        tokens = plan.tokens(node.text)
+        plan.terms.extend(tokens)
+        if isinstance(node, Phrase):
+            plan.leaves.append((None, [node.text]))
+            return
+        plan.leaves.extend((token, [token]) for token in tokens)
+        for group in plan.groups(node.text):
+            plan.adjacent.extend(zip(group.tokens, group.tokens[1:], strict=False))
+            if len(group.tokens) > 1 and group.run is not None:
+                plan.runs.append(group.run)
+            else:
+                plan.alone.add(group.tokens[0])
+
+
+def rank(plan: Plan, ranker: Ranker) -> tuple[Scores, str]:
+    """Every matching document with its score, and how they match: "all" the query,
+    else "partial" (the documents matching some of its words)."""
+    scores = plan.strict(ranker)
+    if scores:
+        return scores, "all"
+    scores = plan.partial(ranker)
+    return scores, "partial" if scores else "all"
