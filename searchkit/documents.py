@@ -31,10 +31,9 @@ SUMMARY_HEADINGS = {"摘要", "summary"}
 TAG_HEADINGS = {"关联主题"}
 DROPPED_HEADINGS = {"正文"}
 
-# The fields of a Document as the index uses them, declared once:
+# The fields of a Document the index searches (what a hit shows and what sorting needs
+# are declared by the records of records.py):
 TEXT_FIELDS = ("title", "tags", "summary", "body")  # searchable text, each scored on its own
-STORED_FIELDS = ("title", "summary", "date", "author", "source", "url", "tags")  # what a hit shows
-CARD_FIELDS = ("date", "title", "tags", "author", "source")  # for sorting and facets
 KEYWORD_FIELDS = ("tag", "author", "source")  # exact-value filters: tag:AI author:宝玉
 
 _HEADING_2 = re.compile(r"^##[ \t]+(.+?)[ \t#]*$")

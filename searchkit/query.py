@@ -28,9 +28,9 @@ class Phrase:
 
 @dataclass(frozen=True, slots=True)
 class DateRange:
-    """The ISO dates a `date:` filter accepts. A bound compares on its own length
-    (`2023-11` admits 2023-11-30); `low` is exclusive only for `>`, `high` only
-    for `<`, which compare whole dates."""
+    """The ISO dates a `date:` filter accepts. An inclusive upper bound and an
+    exclusive lower one compare at the bound's own length (`<=2023-11` admits
+    2023-11-30, `>2024-07` starts at 2024-08-01); `>=` and `<` compare whole dates."""
 
     low: str = ""
     high: str = ""

@@ -7,10 +7,10 @@ from __future__ import annotations
 import json
 import os
 import zlib
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, fields
+from typing import Any, TypeVar
 
-from .documents import CARD_FIELDS, STORED_FIELDS, Document
+from .documents import Document
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -58,6 +58,22 @@ class StoredDocument:
     tags: tuple[str, ...] = ()
 
 
+# The fields of a Document each record keeps, declared by the dataclasses above.
+CARD_FIELDS = tuple(f.name for f in fields(Card))
+STORED_FIELDS = tuple(f.name for f in fields(StoredDocument) if f.name != "path")
+
+Record = TypeVar("Record", Card, StoredDocument)
+
+
+def _record(cls: type[Record], values: dict[str, Any], **given: Any) -> Record:
+    """A record from decoded JSON: unknown keys and nulls left out (the defaults)."""
+    names = {f.name for f in fields(cls)}
+    kept: dict[str, Any] = {
+        k: tuple(v) if k == "tags" else v for k, v in values.items() if k in names and v is not None
+    }
+    return cls(**given, **kept)
+
+
 def _field_values(document: Document, names: tuple[str, ...]) -> dict[str, Any]:
     values = {name: getattr(document, name) for name in names}
     if "tags" in values:
@@ -75,20 +91,11 @@ def pack_stored(document: Document) -> bytes:
 
 def unpack_stored(path: str, packed: bytes | None) -> StoredDocument:
     values = json.loads(zlib.decompress(packed).decode("gb18030")) if packed else {}
-    values["tags"] = tuple(values.get("tags") or ())
-    values = {name: value for name, value in values.items() if name in STORED_FIELDS}
-    return StoredDocument(path=path, **values)
+    return _record(StoredDocument, values, path=path)
 
 
 def decode_card(raw: bytes) -> Card:
-    values = json.loads(raw) if raw else {}
-    return Card(
-        date=values.get("date"),
-        title=values.get("title") or "",
-        tags=tuple(values.get("tags") or ()),
-        author=values.get("author"),
-        source=values.get("source"),
-    )
+    return _record(Card, json.loads(raw) if raw else {})
 
 
 def _keyword_value(values: list[str]) -> str:
