@@ -401,7 +401,9 @@ class Runner:
             cmd += ["--folder", str(folder)]
         self.watch(f"{kind} {engine}")
         started = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, env=self.env_for(engine), cwd=REPO)
+        # each engine from its own tree: searchkit's index workers run `python -m`, which
+        # puts the working folder first on their import path
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, env=self.env_for(engine), cwd=self.trees.get(engine, REPO))
         assert proc.stdout is not None
         sampler = TreeMemory(proc.pid)
         sampler.start()

@@ -130,8 +130,9 @@ class Analyzer:
         self._segmenter = segmenter
         self._lock = threading.RLock()
         self.words: frozenset[str] = frozenset()
-        # entries of several tokens ("stability ai") keyed by their first token
-        self._entries: dict[str, list[tuple[str, ...]]] = {}
+        # entries of several tokens ("stability ai") keyed by their first token; built on
+        # first use, since cutting them may load the segmenter
+        self._entries: dict[str, list[tuple[str, ...]]] | None = None
         self.set_words(words)
 
     @property
@@ -163,22 +164,30 @@ class Analyzer:
                 else:  # words can be added to a segmenter but not removed: start afresh
                     self._segmenter = None
             self.words = wanted
-            entries: dict[str, list[tuple[str, ...]]] = {}
-            for word in wanted:
-                if not is_han(word):
-                    tokens = tuple(t for t, _, _, _ in _plain_tokens(word, self._cut, query=True))
-                    if 1 < len(tokens) <= MAX_ENTRY_TOKENS:
-                        entries.setdefault(tokens[0], []).append(tokens)
-            for candidates in entries.values():
-                candidates.sort(key=len, reverse=True)
-            self._entries = entries
+            self._entries = None
+
+    @property
+    def entries(self) -> dict[str, list[tuple[str, ...]]]:
+        entries = self._entries
+        if entries is None:
+            with self._lock:
+                entries = {}
+                for word in self.words:
+                    if not is_han(word):
+                        tokens = tuple(t for t, _, _, _ in _plain_tokens(word, self._cut, query=True))
+                        if 1 < len(tokens) <= MAX_ENTRY_TOKENS:
+                            entries.setdefault(tokens[0], []).append(tokens)
+                for candidates in entries.values():
+                    candidates.sort(key=len, reverse=True)
+                self._entries = entries
+        return entries
 
     def find_entries(self, tokens: list[str]) -> list[tuple[int, int, str]]:
         """(index, length, entry) for each dictionary entry of several tokens that
         `tokens` spell out, e.g. ["stability", "ai"] → [(0, 2, "stability ai")]."""
         found = []
         for index, token in enumerate(tokens):
-            for entry in self._entries.get(token, ()):
+            for entry in self.entries.get(token, ()):
                 if tuple(tokens[index : index + len(entry)]) == entry:
                     found.append((index, len(entry), " ".join(entry)))
                     break
@@ -197,7 +206,7 @@ class Analyzer:
         ['好莱坞', '编剧', '罢工', 'gpt-4o']
         """
         cut = self._cut
-        if query or not self._entries:
+        if query or not self.entries:
             yield from _plain_tokens(text, cut, query=query)
             return
         tokens = list(_plain_tokens(text, cut, query=False))

@@ -97,7 +97,7 @@ class Index:
         stats = sync_folder(
             self._store,
             Path(root),
-            self._analyzer(),
+            self._reader,
             self._writer,
             rebuild=rebuild,
             follow_links=follow_links,

@@ -110,8 +110,9 @@ def sync_folder(
     progress: ProgressCallback | None = None,
 ) -> IndexStats:
     """Sync the index in `store` with the files under `root` (see `Index.update`).
-    `reader` has the dictionary the index was built with; `writer_analyzer` takes
-    the new one and cuts the text indexed in this process."""
+    `reader` is given the dictionary the index was built with, should it need to
+    find the documents that changed words match; `writer_analyzer` takes the new one
+    and cuts the text indexed in this process."""
     started = time.perf_counter()
     if not root.is_dir():
         raise SearchkitError(f"{root} is not a folder; give the folder of your Markdown files")
@@ -150,7 +151,12 @@ def _find_changes(store: Store, root: Path, scan: Scan, reader: Analyzer, *, fre
     learned.update(w for words in changes.readable.values() for w in words)
     changes.dictionary = {dictionary_form(w) for w in learned | set(store.read_user_words())} - {""}
     if existing and changes.dictionary != old_dictionary:
-        affected = documents_containing(store.snapshot(), reader, changes.dictionary ^ old_dictionary)
+        reader.set_words(old_dictionary)  # as the index was built, whatever a reader last saw
+        snapshot = store.snapshot()
+        try:
+            affected = documents_containing(snapshot, reader, changes.dictionary ^ old_dictionary)
+        finally:
+            snapshot.close()
         changes.again = [p for p in affected if p in scan.files and p not in changes.readable]
         changes.readable.update(_read_keywords(root, scan, changes.again, changes))
     return changes
