@@ -205,7 +205,7 @@ class Analyzer:
         >>> [t[0] for t in Analyzer().iter_tokens("好莱坞编剧罢工 GPT-4o", query=True)]
         ['好莱坞', '编剧', '罢工', 'gpt-4o']
         """
-        cut = self._cut
+        cut = self.segmenter.tokenize  # looked up once per text, not once per Han run
         if query or not self.entries:
             yield from _plain_tokens(text, cut, query=query)
             return

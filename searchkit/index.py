@@ -11,11 +11,9 @@ from typing import Any
 
 from .analysis import Analyzer, dictionary_form
 from .errors import DocumentError
-from .results import Explanation, IndexStats, SearchResults
+from .results import Explanation, IndexStats, ProgressCallback, SearchResults
 from .search import explain_document, related_documents, run_search
-from .shard import ProgressCallback
 from .store import USER_DICTIONARY_FILE, Snapshot, Store
-from .sync import sync_folder
 
 DEFAULT_INDEX_PATH = "index"
 
@@ -92,6 +90,8 @@ class Index:
         processes cut the text side by side (default: one per core, up to 4, when
         there are hundreds of files to index; `$SEARCHKIT_WORKERS` overrides).
         """
+        from .sync import sync_folder  # not imported by a process that only searches
+
         if rebuild:
             self.close()
         stats = sync_folder(

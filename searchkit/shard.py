@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,10 +10,8 @@ from .analysis import Analyzer, gram_set
 from .documents import TEXT_FIELDS, Document, read_document
 from .errors import DocumentError
 from .records import Fingerprint
-from .results import SkippedFile
+from .results import ProgressCallback, SkippedFile
 from .store import Segment, SegmentWriter
-
-ProgressCallback = Callable[[int, int], None]
 
 # Text per segment while indexing, which bounds a worker's memory (benchmarks/README.md).
 SEGMENT_TEXT_CHARS = 2_000_000

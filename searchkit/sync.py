@@ -17,9 +17,9 @@ from .analysis import Analyzer, dictionary_form
 from .documents import is_document_file, read_document, relative_path
 from .errors import DocumentError, SearchkitError
 from .records import Fingerprint
-from .results import IndexStats, SkippedFile
+from .results import IndexStats, ProgressCallback, SkippedFile
 from .search import documents_containing
-from .shard import Job, ProgressCallback, ShardResult, index_shard
+from .shard import Job, ShardResult, index_shard
 from .store import Store, StoreWriter
 
 # Below this many documents a worker process costs more (start-up, loading the

@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import IO
 
 from .errors import SearchkitError
-from .shard import Job, ProgressCallback, ShardResult
+from .results import ProgressCallback
+from .shard import Job, ShardResult
 
 PROGRESS_EVERY = 20
 
