@@ -186,8 +186,9 @@ class Analyzer:
         """(index, length, entry) for each dictionary entry of several tokens that
         `tokens` spell out, e.g. ["stability", "ai"] → [(0, 2, "stability ai")]."""
         found = []
+        entries = self.entries
         for index, token in enumerate(tokens):
-            for entry in self.entries.get(token, ()):
+            for entry in entries.get(token, ()):
                 if tuple(tokens[index : index + len(entry)]) == entry:
                     found.append((index, len(entry), " ".join(entry)))
                     break

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .analysis import Analyzer, gram_set
-from .documents import TEXT_FIELDS, Document, read_document
+from .documents import TEXT_FIELDS, read_document
 from .errors import DocumentError
 from .records import Fingerprint
 from .results import ProgressCallback, SkippedFile
@@ -45,11 +45,11 @@ class ShardResult:
     skipped: list[SkippedFile]
 
 
-def field_tokens(analyzer: Analyzer, document: Document) -> dict[str, list[tuple[str, int]]]:
-    """(token, position) of each text field of `document`."""
+def field_tokens(analyzer: Analyzer, texts: dict[str, str]) -> dict[str, list[tuple[str, int]]]:
+    """(token, position) of each text field."""
     return {
-        name: [(token, position) for token, position, _, _ in analyzer.iter_tokens(document.text_of(name))]
-        for name in TEXT_FIELDS
+        name: [(token, position) for token, position, _, _ in analyzer.iter_tokens(text)]
+        for name, text in texts.items()
     }
 
 
@@ -76,8 +76,8 @@ def index_shard(
             except DocumentError as exc:  # gone or changed since the first pass
                 skipped.append(SkippedFile(job.path, exc.reason))
                 continue
-            grams = gram_set("\n".join(document.text_of(name) for name in TEXT_FIELDS))
-            writer.add(document, job.fingerprint, field_tokens(analyzer, document), grams)
+            texts = {name: document.text_of(name) for name in TEXT_FIELDS}
+            writer.add(document, job.fingerprint, field_tokens(analyzer, texts), gram_set("\n".join(texts.values())))
             indexed.append(job.path)
             text_chars += len(document.body) + len(document.summary)
             if text_chars >= SEGMENT_TEXT_CHARS:
