@@ -101,8 +101,8 @@ class _Changes:
 def sync_folder(
     store: Store,
     root: Path,
-    reader: Analyzer,
-    writer_analyzer: Analyzer,
+    built_with: Analyzer,
+    indexing: Analyzer,
     *,
     rebuild: bool = False,
     follow_links: bool = False,
@@ -110,9 +110,9 @@ def sync_folder(
     progress: ProgressCallback | None = None,
 ) -> IndexStats:
     """Sync the index in `store` with the files under `root` (see `Index.update`).
-    `reader` is given the dictionary the index was built with, should it need to
-    find the documents that changed words match; `writer_analyzer` takes the new one
-    and cuts the text indexed in this process."""
+    `built_with` is given the dictionary the index was built with, should the sync
+    need to find the documents that changed words match; `indexing` takes the new
+    one and cuts the text indexed in this process."""
     started = time.perf_counter()
     if not root.is_dir():
         raise SearchkitError(f"{root} is not a folder; give the folder of your Markdown files")
@@ -122,10 +122,10 @@ def sync_folder(
     # committed, or both would add the same files
     writer = store.writer(create=create)
     try:
-        changes = _find_changes(store, root, scan, reader, fresh=create)
-        writer_analyzer.set_words(changes.dictionary)
+        changes = _find_changes(store, root, scan, built_with, fresh=create)
+        indexing.set_words(changes.dictionary)
         jobs = [scan.files[path] for path in changes.readable]
-        results = index_jobs(store.path, root, jobs, writer_analyzer, workers, progress)
+        results = index_jobs(store.path, root, jobs, indexing, workers, progress)
         stats = _apply(writer, scan, changes, results)
     except BaseException:
         writer.cancel()
@@ -134,7 +134,7 @@ def sync_folder(
     return replace(stats, documents=store.doc_count(), elapsed_s=time.perf_counter() - started)
 
 
-def _find_changes(store: Store, root: Path, scan: Scan, reader: Analyzer, *, fresh: bool) -> _Changes:
+def _find_changes(store: Store, root: Path, scan: Scan, built_with: Analyzer, *, fresh: bool) -> _Changes:
     existing = {} if fresh else _indexed_fingerprints(store)
     known_words = {} if fresh else _indexed_keywords(store)
     old_dictionary: set[str] = set() if fresh else set(store.metadata().get("dictionary", []))
@@ -151,10 +151,10 @@ def _find_changes(store: Store, root: Path, scan: Scan, reader: Analyzer, *, fre
     learned.update(w for words in changes.readable.values() for w in words)
     changes.dictionary = {dictionary_form(w) for w in learned | set(store.read_user_words())} - {""}
     if existing and changes.dictionary != old_dictionary:
-        reader.set_words(old_dictionary)  # as the index was built, whatever a reader last saw
+        built_with.set_words(old_dictionary)  # as the index was built, whatever a search last saw
         snapshot = store.snapshot()
         try:
-            affected = documents_containing(snapshot, reader, changes.dictionary ^ old_dictionary)
+            affected = documents_containing(snapshot, built_with, changes.dictionary ^ old_dictionary)
         finally:
             snapshot.close()
         changes.again = [p for p in affected if p in scan.files and p not in changes.readable]
