@@ -173,7 +173,8 @@ def split_sections(content: str) -> tuple[str | None, str, str, str]:
     """Split Markdown into (first `#` heading, summary, body, tag section).
 
     `##` headings of other sections stay in the body as text; headings inside
-    fenced code blocks are not headings.
+    fenced code blocks are not headings. Under `## 关联主题` only the wiki-links are
+    tags: its other lines (a note appended at the bottom) are body text too.
     """
     first_heading = None
     parts: dict[str, list[str]] = {"summary": [], "body": [], "tags": []}
@@ -200,12 +201,22 @@ def split_sections(content: str) -> tuple[str | None, str, str, str]:
                 if top:
                     first_heading = top.group(1).strip()
         parts[current].append(line)
+        if current == "tags" and (in_fence or _is_prose(line)):
+            parts["body"].append(line)
     return (
         first_heading,
         "\n".join(parts["summary"]),
         "\n".join(parts["body"]),
         "\n".join(parts["tags"]),
     )
+
+
+_BULLET = re.compile(r"^[ \t]*(?:[*+-]|\d+[.)])[ \t]+")
+
+
+def _is_prose(line: str) -> bool:
+    """A line that says something beyond a list of wiki-links."""
+    return bool(re.search(r"\w", _BULLET.sub("", _WIKI_LINK.sub("", line))))
 
 
 def _link_text(match: re.Match[str]) -> str:
@@ -224,17 +235,42 @@ _MARKDOWN_RULES: list[tuple[re.Pattern[str], Any]] = [
     (re.compile(r"^[ \t]*>[ \t]?", re.M), ""),  # block quotes
     (re.compile(r"^[ \t]*(?:[*+-]|\d+[.)])[ \t]+", re.M), ""),  # list bullets
     (re.compile(r"^[ \t]*(?:[-*_][ \t]*){3,}$", re.M), ""),  # horizontal rules
-    (re.compile(r"^[ \t]*(```|~~~).*$", re.M), ""),  # code fences
     (re.compile(r"\n{3,}"), "\n\n"),
 ]
 
 
+_INLINE_CODE = re.compile(r"(`+)(?!`)(.+?)(?<!`)\1(?!`)")
+_PLACEHOLDER = re.compile("\x00(\\d+)\x00")
+
+
 def markdown_to_text(markdown: str) -> str:
-    """Strip Markdown markup a reader should not see in a snippet."""
-    text = markdown
+    """Strip Markdown markup a reader should not see in a snippet. Code (fenced
+    blocks without their fence lines, and inline spans) is kept verbatim."""
+    code: list[str] = []
+
+    def keep(text: str) -> str:
+        code.append(text)
+        return f"\x00{len(code) - 1}\x00"
+
+    lines: list[str] = []
+    block: list[str] | None = None  # the lines of the open fenced block
+    for line in markdown.replace("\x00", "").split("\n"):
+        if _FENCE.match(line):
+            if block is None:
+                block = []
+            else:
+                lines.append(keep("\n".join(block)))
+                block = None
+        elif block is not None:
+            block.append(line)
+        else:
+            lines.append(_INLINE_CODE.sub(lambda m: keep(m.group(0)), line))
+    if block is not None:  # a fence never closed runs to the end
+        lines.append(keep("\n".join(block)))
+    text = "\n".join(lines)
     for pattern, replacement in _MARKDOWN_RULES:
         text = pattern.sub(replacement, text)
-    return text.strip()
+    return _PLACEHOLDER.sub(lambda m: code[int(m.group(1))], text).strip()
 
 
 _SHORT_TITLE_BREAKS = re.compile(r"[。！？，,：:!?|｜、；;（）()《》“”\"]")
