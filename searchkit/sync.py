@@ -8,6 +8,7 @@ that could disagree with it.
 
 from __future__ import annotations
 
+import errno
 import os
 import time
 from dataclasses import dataclass, field, replace
@@ -20,7 +21,7 @@ from .records import Fingerprint
 from .results import IndexStats, ProgressCallback, SkippedFile
 from .search import documents_containing
 from .shard import Job, ShardResult, index_shard
-from .store import Store, StoreWriter
+from .store import META_FILE, Store, StoreWriter
 
 # Below this many documents a worker process costs more (start-up, loading the
 # segmenter) than it saves.
@@ -36,11 +37,13 @@ class Scan:
     skipped: list[SkippedFile] = field(default_factory=list)
 
 
-def scan_folder(root: Path, *, follow_links: bool = False) -> Scan:
+def scan_folder(root: Path, *, follow_links: bool = False, index: Path | None = None) -> Scan:
     """Every document file under `root` with its fingerprint; hidden folders and files
-    are skipped. Symlinks to files outside `root` and symlinked folders are followed
-    only with `follow_links` (and then each folder is visited once, so loops end)."""
+    are skipped, and so are searchkit indexes (`index`, and any folder holding one).
+    Symlinks to files outside `root` and symlinked folders are followed only with
+    `follow_links` (and then each folder is visited once, so loops end)."""
     scan = Scan()
+    own_index = os.path.realpath(index) if index is not None else None
     real_root = root.resolve()
     visited: set[tuple[int, int]] = set()
 
@@ -58,11 +61,19 @@ def scan_folder(root: Path, *, follow_links: bool = False) -> Scan:
                 dirnames[:] = []
                 continue
             visited.add((info.st_dev, info.st_ino))
+        if is_index_folder(folder, filenames) or os.path.realpath(folder) == own_index:
+            dirnames[:] = []
+            continue
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         for name in sorted(filenames):
             if is_document_file(name):
                 _add_file(scan, Path(folder, name), root, real_root, follow_links)
     return scan
+
+
+def is_index_folder(folder: str, filenames: list[str]) -> bool:
+    """A folder holding a searchkit index: its own files would be indexed as notes."""
+    return META_FILE in filenames or any(name.startswith("_MAIN_") and name.endswith(".toc") for name in filenames)
 
 
 def _add_file(scan: Scan, path: Path, root: Path, real_root: Path, follow_links: bool) -> None:
@@ -72,8 +83,12 @@ def _add_file(scan: Scan, path: Path, root: Path, real_root: Path, follow_links:
             scan.skipped.append(SkippedFile(rel, "symlink to a file outside the folder"))
             return
         stat = path.stat()
+    except RuntimeError:  # Path.resolve() on a symlink loop
+        scan.skipped.append(SkippedFile(rel, "symlink loop"))
+        return
     except OSError as exc:
-        scan.skipped.append(SkippedFile(rel, f"cannot read: {exc.strerror}"))
+        reason = "symlink loop" if exc.errno == errno.ELOOP else f"cannot read: {exc.strerror}"
+        scan.skipped.append(SkippedFile(rel, reason))
         return
     scan.files[rel] = Job(rel, path, Fingerprint.of(stat))
 
@@ -116,7 +131,13 @@ def sync_folder(
     started = time.perf_counter()
     if not root.is_dir():
         raise SearchkitError(f"{root} is not a folder; give the folder of your Markdown files")
-    scan = scan_folder(root, follow_links=follow_links)
+    recorded = store.metadata().get("root") if store.exists and not rebuild else None
+    if recorded and Path(recorded) != root.resolve():
+        raise SearchkitError(
+            f"the index at {store.path} holds {recorded}, not {root}; run `searchkit index {root} --rebuild "
+            f"--index {store.path}` to replace it, or give {root} an index of its own with --index"
+        )
+    scan = scan_folder(root, follow_links=follow_links, index=store.path)
     create = rebuild or not store.exists
     # take the lock first: what is indexed must be read after any other writer has
     # committed, or both would add the same files
