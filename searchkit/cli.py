@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 F = TypeVar("F", bound=Callable[..., Any])
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 PROGRESS_MIN_FILES = 200
 
 
@@ -43,10 +44,12 @@ def user_errors(command: F) -> F:
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from .errors import SearchkitError
+        from .errors import OptionError, SearchkitError
 
         try:
             return command(*args, **kwargs)
+        except OptionError as exc:
+            raise click.ClickException(f"--{exc.option}: {exc.hint}") from None
         except SearchkitError as exc:
             raise click.ClickException(str(exc)) from None
         except KeyboardInterrupt:
@@ -104,7 +107,7 @@ def index_command(
     for warning in stats.warnings:
         click.echo(f"warning {_clean(warning.path)}: {_clean(warning.reason)}", err=True)
     if as_json:
-        click.echo(json.dumps(stats.to_dict(), ensure_ascii=False))
+        click.echo(_json(stats.to_dict()))
     else:
         click.echo(_stats_line(folder, index_path, stats))
 
@@ -158,7 +161,9 @@ WORDS_CONTEXT = {"ignore_unknown_options": True}
 @cli.command("query", context_settings=WORDS_CONTEXT)
 @click.argument("words", nargs=-1, required=True)
 @index_option
-@click.option("--limit", "-n", default=10, show_default=True, type=click.IntRange(min=1), help="Number of hits.")
+@click.option(
+    "--limit", "-n", default=10, show_default=True, type=click.IntRange(min=0), help="Number of hits (0: count only)."
+)
 @click.option("--offset", default=0, show_default=True, type=click.IntRange(min=0), help="Hits to skip (paging).")
 @click.option(
     "--sort",
@@ -195,10 +200,10 @@ def query_command(
             raise click.BadParameter(f"{name!r}; choose from {', '.join(HIT_FIELDS)}", param_hint="--fields")
         if name not in hit_fields:
             hit_fields.append(name)
-    query = " ".join(words)
+    query = _query_text(words)
     results = Index(index_path).search(query, limit=limit, offset=offset, sort=sort, facets=facet_names)
     if as_json:
-        click.echo(json.dumps(results.to_dict(hit_fields), ensure_ascii=False))
+        click.echo(_json(results.to_dict(hit_fields)))
         return
     click.echo(_render_results(results, color=sys.stdout.isatty()), color=sys.stdout.isatty())
 
@@ -216,7 +221,7 @@ def related_command(path: str, index_path: Path, limit: int, as_json: bool) -> N
 
     results = Index(index_path).related(path, limit=limit)
     if as_json:
-        click.echo(json.dumps(results.to_dict(), ensure_ascii=False))
+        click.echo(_json(results.to_dict()))
         return
     click.echo(_render_results(results, color=sys.stdout.isatty()), color=sys.stdout.isatty())
 
@@ -233,9 +238,9 @@ def explain_command(words: tuple[str, ...], path: str, index_path: Path, as_json
     """
     from .index import Index
 
-    explanation = Index(index_path).explain(" ".join(words), path)
+    explanation = Index(index_path).explain(_query_text(words), path)
     if as_json:
-        click.echo(json.dumps(explanation.to_dict(), ensure_ascii=False))
+        click.echo(_json(explanation.to_dict()))
         return
     click.echo(_render_explanation(explanation))
 
@@ -329,7 +334,7 @@ def _render_results(results: SearchResults, *, color: bool) -> str:
     header = f"{count} {'matches' if results.total == 1 else 'match'}"
     if results.match == "partial":
         header = f"no document has every word; {count} {'matches' if results.total == 1 else 'match'} some of them"
-    if shown < results.total:
+    if shown < results.total and (shown or results.offset):  # not for a count-only query (--limit 0)
         first = results.offset + 1
         header += f" (showing {first}–{results.offset + shown})" if shown else f" (none past {results.offset})"
     lines.append(header)
@@ -370,10 +375,39 @@ def _render_snippet(hit: Hit, *, color: bool) -> str:
     return "".join(pieces)
 
 
+def _query_text(words: tuple[str, ...]) -> str:
+    """The query as typed. Bytes that are not UTF-8 (a terminal in GBK) reach Python
+    as lone surrogates: read them as GB18030 when they are, else replace them; say so."""
+    query = " ".join(words)
+    if not _SURROGATE.search(query):
+        return query
+    raw = query.encode("utf-8", "surrogateescape")
+    try:
+        decoded = raw.decode("gb18030")
+        how = "read it as GB18030"
+    except UnicodeDecodeError:
+        decoded = raw.decode("utf-8", "replace")
+        how = "replaced the bytes that are not with \ufffd"
+    click.echo(f"the query is not UTF-8; {how}: {_clean(decoded)}", err=True)
+    return decoded
+
+
 def _documents(count: int) -> str:
     return f"{count} document{'' if count == 1 else 's'}"
 
 
 def _clean(text: str) -> str:
     """Drop control characters a document could use to garble a terminal."""
-    return _CONTROL.sub("", text)
+    return _CONTROL.sub("", _utf8(text))
+
+
+def _utf8(text: str) -> str:
+    """Undecodable bytes (in a file name, say) reach Python as lone surrogates, which
+    stdout would write out as bytes that are not UTF-8: show them as \ufffd."""
+    if _SURROGATE.search(text):
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return text
+
+
+def _json(data: object) -> str:
+    return _utf8(json.dumps(data, ensure_ascii=False))

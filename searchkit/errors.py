@@ -6,6 +6,7 @@
     ├── IndexLockedError(path)             another process is writing the index
     ├── IndexVersionError(path, found, expected)   built by an incompatible version
     └── QueryError(query, position, hint)  the query cannot be understood
+        └── OptionError(query, option, hint)   a search option (limit, sort, facets…) cannot be used
 
 Each class composes its message from its attributes and names the fix, so tests can
 assert on attributes rather than wording.
@@ -30,9 +31,8 @@ class DocumentError(SearchkitError):
 class IndexNotFoundError(SearchkitError):
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
-        super().__init__(
-            f"no index at {self.path}; build it with: searchkit index DIR --index {self.path}"
-        )
+        where = Path(path).resolve()
+        super().__init__(f"no index at {where}; build it with: searchkit index DIR --index {where}")
 
 
 class IndexLockedError(SearchkitError):
@@ -75,3 +75,10 @@ class QueryError(SearchkitError):
         self.position = position
         where = f" at character {position + 1}" if position is not None else ""
         super().__init__(f"cannot read the query {query!r}{where}: {hint}")
+
+
+class OptionError(QueryError):
+    def __init__(self, query: str, option: str, hint: str) -> None:
+        super().__init__(query, hint)
+        self.option = option
+        self.args = (f"{option}: {hint}",)

@@ -7,10 +7,11 @@ phrase; `OR` between words; `-word` or `NOT word` excludes; parentheses group.
 
 from __future__ import annotations
 
+import datetime
 import re
 from dataclasses import dataclass
 
-from .errors import QueryError
+from .errors import OptionError, QueryError
 
 _QUOTES = {'"': '"”', "“": "”\"", "”": "”\"", "「": "」", "『": "』"}
 _SPECIAL = set(_QUOTES) | {"(", ")"}
@@ -162,11 +163,16 @@ def _is_filter(query: str, field: re.Match[str]) -> bool:
     return field.group(1).lower() in FILTER_FIELDS or looks_like_a_value
 
 
+# Deeper queries are a typo or an attack; each level costs a few Python frames.
+MAX_NESTING = 32
+
+
 class _Parser:
     def __init__(self, query: str) -> None:
         self.query = query
         self.lexemes = _lex(query)
         self.index = 0
+        self.depth = 0  # parentheses, NOT and - open around the current lexeme
 
     def parse(self) -> Node:
         if not self.lexemes:
@@ -210,6 +216,27 @@ class _Parser:
     def _unary(self) -> Node:
         lexeme = self._peek()
         assert lexeme is not None
+        if lexeme.kind in ("NOT", "-", "("):
+            self.depth += 1
+            if self.depth > MAX_NESTING:
+                raise QueryError(
+                    self.query,
+                    f"nested more than {MAX_NESTING} levels deep (parentheses, NOT, -); write it flatter",
+                    lexeme.position,
+                )
+            try:
+                return self._nested(lexeme)
+            finally:
+                self.depth -= 1
+        self.index += 1
+        if lexeme.kind == "phrase":
+            return Phrase(lexeme.text)
+        if lexeme.kind == "filter":
+            name, _, value = lexeme.text.partition(":")
+            return Filter(name, value, parse_dates(value, self.query, lexeme.position) if name == "date" else None)
+        return Word(lexeme.text)
+
+    def _nested(self, lexeme: _Lexeme) -> Node:
         if lexeme.kind in ("NOT", "-"):
             self.index += 1
             following = self._peek()
@@ -218,23 +245,15 @@ class _Parser:
                     self.query, f"{lexeme.text} needs a word after it", lexeme.position
                 )
             return Not(self._unary())
-        if lexeme.kind == "(":
-            self.index += 1
-            if (following := self._peek()) is not None and following.kind == ")":
-                raise QueryError(self.query, "empty parentheses", lexeme.position)
-            node = self._any()
-            closing = self._peek()
-            if closing is None or closing.kind != ")":
-                raise QueryError(self.query, "unclosed parenthesis; add ')'", lexeme.position)
-            self.index += 1
-            return node
         self.index += 1
-        if lexeme.kind == "phrase":
-            return Phrase(lexeme.text)
-        if lexeme.kind == "filter":
-            name, _, value = lexeme.text.partition(":")
-            return Filter(name, value, parse_dates(value, self.query, lexeme.position) if name == "date" else None)
-        return Word(lexeme.text)
+        if (following := self._peek()) is not None and following.kind == ")":
+            raise QueryError(self.query, "empty parentheses", lexeme.position)
+        node = self._any()
+        closing = self._peek()
+        if closing is None or closing.kind != ")":
+            raise QueryError(self.query, "unclosed parenthesis; add ')'", lexeme.position)
+        self.index += 1
+        return node
 
 
 _DATE_VALUE = re.compile(r"^\d{4}(?:-\d{2}(?:-\d{2})?)?$")
@@ -254,6 +273,9 @@ def parse_dates(spec: str, query: str, position: int | None = None) -> DateRange
         low_text, high_text = spec.split("..", 1)
         low = _date_bound(low_text, spec, query, position) if low_text else ""
         high = _date_bound(high_text, spec, query, position) if high_text else ""
+        shared = min(len(low), len(high))
+        if low and high and low[:shared] > high[:shared]:
+            raise QueryError(query, f"the range {spec!r} ends before it starts; write {high}..{low}", position)
         return DateRange(low=low, high=high)
     bound = _date_bound(spec, spec, query, position)
     return DateRange(low=bound, high=bound)
@@ -263,8 +285,11 @@ def _date_bound(text: str, spec: str, query: str, position: int | None) -> str:
     text = text.strip()
     valid = bool(_DATE_VALUE.match(text))
     if valid:
-        parts = [int(p) for p in text.split("-")]
-        valid = (len(parts) < 2 or 1 <= parts[1] <= 12) and (len(parts) < 3 or 1 <= parts[2] <= 31)
+        year, month, day = ([int(p) for p in text.split("-")] + [1, 1])[:3]
+        try:
+            datetime.date(year, month, day)  # a day the calendar has: not 2024-02-30
+        except ValueError:
+            valid = False
     if not valid:
         raise QueryError(
             query,
@@ -279,16 +304,17 @@ FACETS = ("tag", "source", "author", "year")
 
 
 def check_options(query: str, *, limit: int, offset: int, sort: str, facets: tuple[str, ...]) -> None:
-    """What a search asks beside its query: a page, an order, facets."""
-    if limit < 1:
-        raise QueryError(query, "limit must be at least 1")
+    """What a search asks beside its query: a page (limit 0: only the total and
+    facets), an order, facets."""
+    if limit < 0:
+        raise OptionError(query, "limit", "must be 0 (count only) or more")
     if offset < 0:
-        raise QueryError(query, "offset must be 0 or more")
+        raise OptionError(query, "offset", "must be 0 or more")
     if sort not in SORTS:
-        raise QueryError(query, f"sort must be one of {', '.join(SORTS)}")
+        raise OptionError(query, "sort", f"{sort!r} is not one of {', '.join(SORTS)}")
     unknown = [name for name in facets if name not in FACETS]
     if unknown:
-        raise QueryError(query, f"unknown facet {unknown[0]!r}; use {', '.join(FACETS)}")
+        raise OptionError(query, "facets", f"unknown facet {unknown[0]!r}; use {', '.join(FACETS)}")
 
 
 def parse_query(query: str) -> Node:

@@ -42,7 +42,7 @@ def run_search(
     plan = plan_query(query, analyzer)
     ranker = Ranker(snapshot)
     scores, match = rank(plan, ranker)
-    page = order(snapshot, scores, _sort_for(plan, sort), offset + limit)[offset : offset + limit]
+    page = order(snapshot, scores, _sort_for(plan, sort), offset + limit)[offset : offset + limit] if limit else []
     marked = plan.highlight_terms()
     return SearchResults(
         query=query,

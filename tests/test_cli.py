@@ -108,7 +108,7 @@ def test_bad_files_are_named_on_stderr_and_the_run_goes_on(vault: Path) -> None:
 
 def test_usage_errors_exit_2(vault: Path) -> None:
     assert run("query").exit_code == 2
-    assert run("query", "x", "--limit", "0").exit_code == 2
+    assert run("query", "x", "--limit", "-1").exit_code == 2
     assert run("index", str(vault / "missing")).exit_code in (1, 2)
 
 

@@ -90,11 +90,75 @@ def test_a_symlink_loop_is_named_and_the_rest_indexed(tmp_path: Path, links: dic
     for name, target in links.items():
         (vault / name).symlink_to(target)
     for follow in (False, True):
-        result = CliRunner().invoke(
-            cli, ["index", str(vault), "--index", str(tmp_path / f"ix{follow}"), *(["--follow-links"] if follow else [])]
-        )
+        flags = ["--follow-links"] if follow else []
+        result = CliRunner().invoke(cli, ["index", str(vault), "--index", str(tmp_path / f"ix{follow}"), *flags])
         assert result.exit_code == 0, result.output
         assert "Traceback" not in result.output
         for name in links:
             assert f"skipped {name}: symlink loop" in result.output
         assert Index(tmp_path / f"ix{follow}").search("真正的笔记").total == 1
+
+
+def test_a_gbk_terminal_query_is_read_and_answered_in_utf8(indexed: Index) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "LC_ALL": "C.UTF-8", "PYTHONIOENCODING": ""}
+    gbk = "好莱坞 罢工".encode("gbk")
+    done = subprocess.run(
+        [sys.executable, "-m", "searchkit", "query", gbk, "--index", str(indexed.path)],
+        capture_output=True,
+        env=env,
+    )
+    out, err = done.stdout.decode("utf-8"), done.stderr.decode("utf-8")  # strict
+    assert done.returncode == 0 and "GB18030" in err and "好莱坞 罢工" in err
+    assert SEED.rsplit("/", 1)[-1][:10] in out or "卡梅隆" in out
+    done = subprocess.run(
+        [sys.executable, "-m", "searchkit", "query", b"\xff\xfe\xfa", "--json", "--index", str(indexed.path)],
+        capture_output=True,
+        env=env,
+    )
+    done.stdout.decode("utf-8")
+    assert done.returncode in (0, 1) and "Traceback" not in done.stderr.decode("utf-8")
+
+
+@pytest.mark.parametrize(
+    ("query", "words"),
+    [
+        ("date:2024-02-30", ["2024-02-30"]),
+        ("date:2024..2023 AI", ["ends before it starts", "2023..2024"]),
+        ("date:2024-13", ["2024-13"]),
+        ("(" * 40 + "AI", ["nested more than"]),
+        ("NOT " * 1000 + "AI", ["nested more than"]),
+    ],
+)
+def test_bad_dates_and_deep_nesting_are_one_line_errors(indexed: Index, query: str, words: list[str]) -> None:
+    with pytest.raises(QueryError) as caught:
+        indexed.search(query)
+    for word in words:
+        assert word in str(caught.value)
+    result = CliRunner().invoke(cli, ["query", query, "--index", str(indexed.path)])
+    assert result.exit_code == 1 and len(result.output.strip().splitlines()) == 1
+    for word in words:
+        assert word in result.output
+
+
+def test_an_unknown_facet_is_named(indexed: Index) -> None:
+    result = CliRunner().invoke(cli, ["query", "AI", "--facets", "foo", "--index", str(indexed.path)])
+    assert result.exit_code == 1
+    assert result.output.strip() == "Error: --facets: unknown facet 'foo'; use tag, source, author, year"
+
+
+def test_limit_0_counts_without_hits(indexed: Index) -> None:
+    results = indexed.search("AI", limit=0, facets=["tag"])
+    assert results.total > 0 and results.hits == () and results.facets["tag"]
+    result = CliRunner().invoke(cli, ["query", "AI", "--limit", "0", "--index", str(indexed.path)])
+    assert result.exit_code == 0 and result.output.splitlines()[0] == f"{results.total} documents match"
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_no_index_names_the_resolved_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["query", "AI", "--index", "nowhere"])
+    assert result.exit_code == 1 and f"no index at {tmp_path.resolve() / 'nowhere'};" in result.output

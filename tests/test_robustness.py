@@ -243,3 +243,31 @@ def test_queries_during_an_index_run_see_a_consistent_index(tmp_path: Path) -> N
         writer.wait(timeout=300)
     assert writer.returncode == 0
     assert reader.search(new).total == 1 and reader.search(old).total == 0
+
+
+NESTINGS = st.sampled_from(["(", "NOT ", "-", "-(", "( NOT "])
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(NESTINGS, st.integers(min_value=0, max_value=2000), st.text(max_size=20), st.booleans())
+def test_deeply_nested_queries_give_one_line_errors(
+    small_index: Index, opening: str, depth: int, inner: str, closed: bool
+) -> None:
+    query = opening * depth + (inner or "好莱坞") + (")" * (depth * opening.count("(")) if closed else "")
+    _search_or_explain(small_index, query)
+    result = CliRunner().invoke(cli, ["query", "--index", str(small_index.path), "--", query])
+    assert result.exit_code in (0, 1) and "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.binary(min_size=1, max_size=24))
+def test_query_bytes_that_are_not_utf8_give_utf8_output(small_index: Index, raw: bytes) -> None:
+    query = raw.decode("utf-8", "surrogateescape")  # what Python makes of such an argument
+    _search_or_explain(small_index, query)
+    for extra in ([], ["--json"]):
+        result = CliRunner().invoke(cli, ["query", query, "--index", str(small_index.path), *extra])
+        assert result.exit_code in (0, 1, 2), result.output
+        assert result.exception is None or isinstance(result.exception, SystemExit)
+        result.stdout_bytes.decode("utf-8")  # strict: always valid UTF-8
+        result.stderr_bytes.decode("utf-8")
