@@ -85,21 +85,21 @@ class Index:
         read is reported in `IndexStats.skipped` and the rest goes on. When the
         dictionary changes (names learned from the vault, or `dictionary.txt`), the
         documents containing the words that changed are indexed again. `rebuild`
-        starts from an empty index (needed after a format change); `follow_links`
+        indexes every file again into a new index (needed after a format change),
+        built beside this one, which readers go on using until the new one replaces
+        it whole; an interrupted rebuild leaves it as it was. `follow_links`
         follows symlinked folders and symlinks to files outside `root`. `workers`
         processes cut the text side by side (default: one per core, up to 4, when
         there are hundreds of files to index; `$SEARCHKIT_WORKERS` overrides).
         """
-        from .sync import sync_folder  # not imported by a process that only searches
+        from .sync import rebuild_folder, sync_folder  # not imported by a process that only searches
 
-        if rebuild:
-            self.close()
-        stats = sync_folder(
+        sync = rebuild_folder if rebuild or not self.exists else sync_folder
+        stats = sync(
             self._store,
             Path(root),
             self._reader,
             self._writer,
-            rebuild=rebuild,
             follow_links=follow_links,
             workers=workers,
             progress=progress,

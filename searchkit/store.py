@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +25,7 @@ from whoosh import index as whoosh_index
 from whoosh.columns import VarBytesColumn
 from whoosh.fields import COLUMN, ID, KEYWORD, STORED, Schema
 from whoosh.filedb.filestore import FileStorage
+from whoosh.index import TOC, clean_files
 from whoosh.reading import SegmentReader, TermNotFound
 from whoosh.util.numeric import byte_to_length, length_to_byte
 from whoosh.writing import SegmentWriter as WhooshSegmentWriter
@@ -37,7 +40,9 @@ INDEX_FORMAT = 4
 META_FILE = "searchkit.json"
 USER_DICTIONARY_FILE = "dictionary.txt"
 WRITER_PID_FILE = "writer.pid"
-WHOOSH_WRITE_LOCK = "MAIN_WRITELOCK"  # the lock file FileIndex.writer() takes
+INDEX_NAME = "MAIN"  # Whoosh's name for the index in a folder: its files start with it
+WHOOSH_WRITE_LOCK = f"{INDEX_NAME}_WRITELOCK"  # the lock file FileIndex.writer() takes
+REBUILD_FOLDER = ".rebuild"  # hidden: Whoosh's clean-up and folder scans pass it by
 
 # The version sits in the schema, which Whoosh writes atomically with each commit, so a
 # process killed between the commit and searchkit.json cannot leave it out of step.
@@ -268,6 +273,46 @@ class Store:
             values = reader.column_reader(name)
             return {paths[docnum]: values[docnum] for docnum in reader.all_doc_ids()}
 
+    @contextmanager
+    def rebuilding(self) -> Iterator[Store]:
+        """A new, empty index beside this one, in a hidden folder inside it, while this
+        one's write lock is held: readers go on seeing this index until the new one is
+        complete and `install`ed, which happens when the block ends without an error.
+        An interrupted rebuild leaves this index as it was."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        guard = FileStorage(str(self.path)).lock(WHOOSH_WRITE_LOCK)
+        if not guard.acquire(blocking=False):
+            raise IndexLockedError(self.path, self._lock_holder())
+        aside = self.path / REBUILD_FOLDER
+        try:
+            (self.path / WRITER_PID_FILE).write_text(str(os.getpid()))
+            shutil.rmtree(aside, ignore_errors=True)  # what an interrupted rebuild left
+            aside.mkdir()
+            if (self.path / USER_DICTIONARY_FILE).exists():
+                shutil.copy2(self.path / USER_DICTIONARY_FILE, aside / USER_DICTIONARY_FILE)
+            yield Store(aside)
+            self._install(aside)
+        finally:
+            shutil.rmtree(aside, ignore_errors=True)
+            _unlink(self.path / WRITER_PID_FILE)
+            guard.release()
+
+    def _install(self, built: Path) -> None:
+        """Make the complete index in `built` this one: move its segments' files here,
+        then list them in a new generation of this index (one atomic rename), then
+        delete what the old generations used."""
+        toc = TOC.read(FileStorage(str(built)), INDEX_NAME)
+        names = {segment.segment_id() for segment in toc.segments}
+        for file in built.iterdir():
+            if file.name.split(".", 1)[0] in names:
+                os.replace(file, self.path / file.name)
+        storage = FileStorage(str(self.path))
+        generation = TOC._latest_generation(storage, INDEX_NAME) + 1
+        TOC(toc.schema, toc.segments, generation).write(storage, INDEX_NAME)
+        os.replace(built / META_FILE, self.path / META_FILE)
+        clean_files(storage, INDEX_NAME, generation, toc.segments)
+        self.close()
+
     def writer(self, *, create: bool) -> StoreWriter:
         """Take the write lock (`create`: on a new, empty index)."""
         self.path.mkdir(parents=True, exist_ok=True)
@@ -299,6 +344,13 @@ class Store:
 
     def close(self) -> None:
         self._whoosh = None
+
+
+def _unlink(path: Path) -> None:
+    try:
+        path.unlink()
+    except OSError:
+        pass
 
 
 def _replace_text(path: Path, text: str) -> None:
@@ -354,10 +406,7 @@ class StoreWriter:
             self._release()
 
     def _release(self) -> None:
-        try:
-            (self._store.path / WRITER_PID_FILE).unlink()
-        except OSError:
-            pass
+        _unlink(self._store.path / WRITER_PID_FILE)
 
     def _merge_small_segments(self, postings: PostingsWriter, new_segments: list[Segment]) -> list[Segment]:
         """The segments to keep as they are: the existing ones and `new_segments`.

@@ -123,8 +123,10 @@ def sync_folder(
     follow_links: bool = False,
     workers: int | None = None,
     progress: ProgressCallback | None = None,
+    index_folder: Path | None = None,
 ) -> IndexStats:
-    """Sync the index in `store` with the files under `root` (see `Index.update`).
+    """Sync the index in `store` with the files under `root` (see `Index.update`);
+    `index_folder` (default: the store's) is never scanned.
     `built_with` is given the dictionary the index was built with, should the sync
     need to find the documents that changed words match; `indexing` takes the new
     one and cuts the text indexed in this process."""
@@ -137,7 +139,7 @@ def sync_folder(
             f"the index at {store.path} holds {recorded}, not {root}; run `searchkit index {root} --rebuild "
             f"--index {store.path}` to replace it, or give {root} an index of its own with --index"
         )
-    scan = scan_folder(root, follow_links=follow_links, index=store.path)
+    scan = scan_folder(root, follow_links=follow_links, index=index_folder or store.path)
     create = rebuild or not store.exists
     # take the lock first: what is indexed must be read after any other writer has
     # committed, or both would add the same files
@@ -153,6 +155,35 @@ def sync_folder(
         raise
     store.write_metadata(root, changes.dictionary)
     return replace(stats, documents=store.doc_count(), elapsed_s=time.perf_counter() - started)
+
+
+def rebuild_folder(
+    store: Store,
+    root: Path,
+    built_with: Analyzer,
+    indexing: Analyzer,
+    *,
+    follow_links: bool = False,
+    workers: int | None = None,
+    progress: ProgressCallback | None = None,
+) -> IndexStats:
+    """Index every file under `root` into a new index built beside the one in
+    `store`, which stays as it is for readers until the new one replaces it whole."""
+    if not root.is_dir():
+        raise SearchkitError(f"{root} is not a folder; give the folder of your Markdown files")
+    with store.rebuilding() as aside:
+        stats = sync_folder(
+            aside,
+            root,
+            built_with,
+            indexing,
+            rebuild=True,
+            follow_links=follow_links,
+            workers=workers,
+            progress=progress,
+            index_folder=store.path,
+        )
+    return replace(stats, documents=store.doc_count())
 
 
 def _find_changes(store: Store, root: Path, scan: Scan, built_with: Analyzer, *, fresh: bool) -> _Changes:

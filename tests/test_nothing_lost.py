@@ -4,6 +4,11 @@ an index inside the vault, loops, odd bytes, bad dates."""
 
 from __future__ import annotations
 
+import random
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -162,3 +167,93 @@ def test_no_index_names_the_resolved_path(tmp_path: Path, monkeypatch: pytest.Mo
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(cli, ["query", "AI", "--index", "nowhere"])
     assert result.exit_code == 1 and f"no index at {tmp_path.resolve() / 'nowhere'};" in result.output
+
+
+REBUILD_SCRIPT = """
+import sys
+from searchkit import Index
+Index(sys.argv[1]).update(sys.argv[2], rebuild=sys.argv[3] == "rebuild")
+"""
+
+
+def _marked_vault(folder: Path, count: int) -> list[str]:
+    markers = []
+    for i in range(count):
+        markers.append(f"重建标记{i:03}")
+        write(folder / f"note{i:03}.md", f"---\ntitle: 笔记{i}\n---\n{markers[-1]} 的正文。" + "填充的句子。" * 200)
+    return markers
+
+
+def _start(index_path: Path, vault: Path, mode: str, workers: str = "1") -> subprocess.Popen[bytes]:
+    import os
+
+    env = {**os.environ, "SEARCHKIT_WORKERS": workers}
+    return subprocess.Popen(
+        [sys.executable, "-c", REBUILD_SCRIPT, str(index_path), str(vault), mode],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+    )
+
+
+def _interrupt_while_writing(
+    process: subprocess.Popen[bytes], index_path: Path, rng: random.Random, signal_number: int
+) -> None:
+    """Send the signal at a random moment after the run has taken the write lock."""
+    deadline = time.monotonic() + 30
+    while not (index_path / "writer.pid").exists() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(rng.uniform(0.0, 1.5))
+    process.send_signal(signal_number)
+    process.wait(timeout=120)
+
+
+def test_queries_during_a_rebuild_see_the_old_index(tmp_path: Path) -> None:
+    vault, index_path = tmp_path / "vault", tmp_path / "index"
+    markers = _marked_vault(vault, 120)
+    Index(index_path).update(vault)
+    rebuild = _start(index_path, vault, "rebuild")
+    reader = Index(index_path)
+    totals = []
+    try:
+        while rebuild.poll() is None or not totals:
+            totals.append(reader.search(markers[0]).total)
+            assert len(reader) == 120
+    finally:
+        rebuild.wait(timeout=300)
+    assert rebuild.returncode == 0 and len(totals) > 1 and set(totals) == {1}
+
+
+@pytest.mark.parametrize(("signal_number", "seed"), [(signal.SIGINT, 1), (signal.SIGKILL, 2)])
+def test_an_interrupted_rebuild_leaves_the_old_index(tmp_path: Path, signal_number: int, seed: int) -> None:
+    rng = random.Random(seed)
+    vault, index_path = tmp_path / "vault", tmp_path / "index"
+    markers = _marked_vault(vault, 300)
+    Index(index_path).update(vault, workers=1)
+    for trial in range(3):
+        process = _start(index_path, vault, "rebuild", workers=rng.choice(["1", "2"]))
+        _interrupt_while_writing(process, index_path, rng, signal_number)
+        reader = Index(index_path)
+        assert len(reader) == 300, (trial, process.returncode)
+        assert reader.search(markers[trial]).total == 1
+        assert reader.search(markers[-1]).hits[0].path == "note299.md"
+    assert Index(index_path).update(vault, rebuild=True).documents == 300
+    assert not (index_path / ".rebuild").exists()
+
+
+@pytest.mark.parametrize(("signal_number", "seed"), [(signal.SIGINT, 3), (signal.SIGKILL, 4)])
+def test_an_interrupted_first_build_never_answers_no_documents_match(
+    tmp_path: Path, signal_number: int, seed: int
+) -> None:
+    rng = random.Random(seed)
+    vault = tmp_path / "vault"
+    markers = _marked_vault(vault, 300)
+    for trial in range(3):
+        index_path = tmp_path / f"index{trial}"
+        process = _start(index_path, vault, "first", workers=rng.choice(["1", "2"]))
+        _interrupt_while_writing(process, index_path, rng, signal_number)
+        result = CliRunner().invoke(cli, ["query", markers[0], "--index", str(index_path)])
+        if result.exit_code == 0:  # it was complete before the signal came
+            assert "1 document matches" in result.output and len(Index(index_path)) == 300
+        else:
+            assert result.exit_code == 1 and "no index at" in result.output, result.output
