@@ -146,20 +146,36 @@ class Index:
         >>> [hit.path for hit in Index("index").related("00-元语/Claude Code.md")]
         """
         snapshot = self._current_snapshot()
-        docnum = self._document_number(snapshot, path)
+        docnum = self._document_number(snapshot, self._document_path(snapshot, path))
         return related_documents(snapshot, self._analyzer(), docnum, self.root(), limit=limit)
 
     def explain(self, query: str, path: str) -> Explanation:
         """Why the document at `path` (relative to the indexed folder) ranks where it
         does for `query`: its tokens, and the score of each term in each field."""
         snapshot = self._current_snapshot()
+        path = self._document_path(snapshot, path)
         return explain_document(snapshot, self._analyzer(), query, self._document_number(snapshot, path), path)
 
-    @staticmethod
-    def _document_number(snapshot: Snapshot, path: str) -> int:
+    def _document_path(self, snapshot: Snapshot, path: str) -> str:
+        """The path as the index has it, for a path as `query` shows it or a file's
+        path (absolute, or relative to the working folder) inside the indexed folder."""
+        if snapshot.document_number(path) is not None:
+            return path
+        root = self.root()
+        file = Path(path).expanduser()
+        if root is not None:
+            real_file, real_root = Path(os.path.realpath(Path.cwd() / file)), Path(os.path.realpath(root))
+            if real_file.is_relative_to(real_root):
+                return real_file.relative_to(real_root).as_posix()
+        return file.as_posix().removeprefix("./")
+
+    def _document_number(self, snapshot: Snapshot, path: str) -> int:
         docnum = snapshot.document_number(path)
         if docnum is None:
-            raise DocumentError(path, "not in the index; give its path as `searchkit query` shows it")
+            where = f" of {self.root()}" if self.root() else ""
+            raise DocumentError(
+                path, f"not in the index; give a file{where} or its path as `searchkit query` shows it"
+            )
         return docnum
 
     def _current_snapshot(self) -> Snapshot:

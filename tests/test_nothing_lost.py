@@ -257,3 +257,21 @@ def test_an_interrupted_first_build_never_answers_no_documents_match(
             assert "1 document matches" in result.output and len(Index(index_path)) == 300
         else:
             assert result.exit_code == 1 and "no index at" in result.output, result.output
+
+
+def test_related_and_explain_take_the_path_a_user_has(
+    vault: Path, indexed: Index, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    expected = [h.path for h in indexed.related(SEED)]
+    folder, name = SEED.rsplit("/", 1)
+    monkeypatch.chdir(vault / folder)
+    for given in (str(vault / SEED), name, f"./{name}", f"../{folder.rsplit('/', 1)[-1]}/{name}"):
+        assert [h.path for h in indexed.related(given)] == expected, given
+        assert indexed.explain("好莱坞 罢工", given).rank == 1
+        result = CliRunner().invoke(cli, ["related", given, "--index", str(indexed.path)])
+        assert result.exit_code == 0 and expected[0] in result.output
+        result = CliRunner().invoke(cli, ["explain", "好莱坞", "罢工", "--doc", given, "--index", str(indexed.path)])
+        assert result.exit_code == 0 and "rank 1 of" in result.output
+    monkeypatch.chdir(vault.parent)
+    result = CliRunner().invoke(cli, ["related", "elsewhere.md", "--index", str(indexed.path)])
+    assert result.exit_code == 1 and "not in the index" in result.output
