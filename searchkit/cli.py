@@ -74,14 +74,19 @@ def cli() -> None:
     "folder", required=False, type=click.Path(file_okay=False, path_type=Path)
 )
 @index_option
-@click.option("--rebuild", is_flag=True, help="Start from an empty index.")
+@click.option(
+    "--rebuild",
+    is_flag=True,
+    help="Index every file again into a new index; the old one serves queries until it is replaced.",
+)
 @click.option(
     "--follow-links", is_flag=True, help="Follow symlinked folders and links to files outside FOLDER."
 )
+@click.option("--verbose", "-v", is_flag=True, help="Also name the files skipped as in the last run.")
 @click.option("--json", "as_json", is_flag=True, help="Print the statistics as JSON.")
 @user_errors
 def index_command(
-    folder: Path | None, index_path: Path, rebuild: bool, follow_links: bool, as_json: bool
+    folder: Path | None, index_path: Path, rebuild: bool, follow_links: bool, verbose: bool, as_json: bool
 ) -> None:
     """Index (or re-sync) the Markdown files under FOLDER.
 
@@ -103,7 +108,12 @@ def index_command(
     with _progress_bar() as progress:
         stats = ix.update(folder, rebuild=rebuild, follow_links=follow_links, progress=progress)
     for skipped in stats.skipped:
-        click.echo(f"skipped {_clean(skipped.path)}: {_clean(skipped.reason)}", err=True)
+        if verbose or not skipped.repeated:
+            click.echo(f"skipped {_clean(skipped.path)}: {_clean(skipped.reason)}", err=True)
+    repeated = sum(s.repeated for s in stats.skipped)
+    if repeated and not verbose:
+        files = "file" if repeated == 1 else "files"
+        click.echo(f"{repeated} {files} skipped as in the last run, unchanged (--verbose names them)", err=True)
     for warning in stats.warnings:
         click.echo(f"warning {_clean(warning.path)}: {_clean(warning.reason)}", err=True)
     if as_json:
@@ -138,8 +148,10 @@ class _progress_bar:
         if total < PROGRESS_MIN_FILES:
             return
         if self._bar is None:
+            # width 0: the bar takes what the terminal's width leaves, so that the line
+            # never wraps (a wrapped line scrolls at every update)
             self._bar = click.progressbar(
-                length=total, label="indexing", file=sys.stderr, show_pos=True
+                length=total, label="indexing", file=sys.stderr, show_pos=True, width=0
             )
             self._bar.__enter__()
         self._bar.update(done - self._shown)

@@ -131,13 +131,15 @@ class Explanation:
 
 @dataclass(frozen=True, slots=True)
 class SkippedFile:
-    """A file not indexed (`reason`), or indexed with a caveat."""
+    """A file not indexed (`reason`), or indexed with a caveat. `repeated`: the
+    previous run skipped it too, unchanged, for the same reason."""
 
     path: str
     reason: str
+    repeated: bool = False
 
-    def to_dict(self) -> dict[str, str]:
-        return {"path": self.path, "reason": self.reason}
+    def to_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "reason": self.reason, "repeated": self.repeated}
 
 
 @dataclass(frozen=True, slots=True)

@@ -197,12 +197,14 @@ class Store:
             return {}
         return self._metadata[1]
 
-    def write_metadata(self, root: Path, dictionary: set[str]) -> None:
+    def write_metadata(self, root: Path, dictionary: set[str], skipped: dict[str, list[str]]) -> None:
+        """`skipped`: path → [fingerprint, reason] of each file the last run skipped."""
         meta = {
             "format": INDEX_FORMAT,
             "analyzer": ANALYZER_VERSION,
             "root": str(root.resolve()),
             "dictionary": sorted(dictionary),
+            "skipped": skipped,
         }
         _replace_text(self.path / META_FILE, json.dumps(meta, ensure_ascii=False, indent=2))
 

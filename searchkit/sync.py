@@ -153,8 +153,21 @@ def sync_folder(
     except BaseException:
         writer.cancel()
         raise
-    store.write_metadata(root, changes.dictionary)
-    return replace(stats, documents=store.doc_count(), elapsed_s=time.perf_counter() - started)
+    skipped = _skipped_as_before(store, scan, stats.skipped)
+    store.write_metadata(root, changes.dictionary, {s.path: _skip_record(scan, s) for s in skipped})
+    return replace(stats, skipped=skipped, documents=store.doc_count(), elapsed_s=time.perf_counter() - started)
+
+
+def _skip_record(scan: Scan, skipped: SkippedFile) -> list[str]:
+    job = scan.files.get(skipped.path)
+    return [job.fingerprint.encode().decode() if job else "", skipped.reason]
+
+
+def _skipped_as_before(store: Store, scan: Scan, skipped: tuple[SkippedFile, ...]) -> tuple[SkippedFile, ...]:
+    """Each skipped file, marked `repeated` when the last run skipped it unchanged for
+    the same reason: a user need not be told again."""
+    before = store.metadata().get("skipped") or {}
+    return tuple(replace(s, repeated=before.get(s.path) == _skip_record(scan, s)) for s in skipped)
 
 
 def rebuild_folder(

@@ -275,3 +275,51 @@ def test_related_and_explain_take_the_path_a_user_has(
     monkeypatch.chdir(vault.parent)
     result = CliRunner().invoke(cli, ["related", "elsewhere.md", "--index", str(indexed.path)])
     assert result.exit_code == 1 and "not in the index" in result.output
+
+
+@pytest.mark.parametrize("columns", [40, 60, 100])
+def test_the_progress_bar_fits_the_terminal(monkeypatch: pytest.MonkeyPatch, columns: int) -> None:
+    import io
+
+    from searchkit import cli as cli_module
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    import itertools
+
+    import click._termui_impl
+
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    monkeypatch.setenv("COLUMNS", str(columns))
+    clock = itertools.count(1_000_000, 0.5)  # time passes, so the bar shows its ETA too
+    monkeypatch.setattr(click._termui_impl.time, "time", lambda: next(clock))
+    with cli_module._progress_bar() as progress:
+        assert progress is not None
+        for done in range(0, 3277, 100):
+            progress(done, 3276)
+        progress(3276, 3276)
+    import re
+
+    shown = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", terminal.getvalue())  # cursor codes take no room
+    lines = [line for line in shown.replace("\r", "\n").split("\n") if line.strip()]
+    assert len(lines) > 10 and max(len(line) for line in lines) <= columns
+
+
+def test_a_skipped_file_is_named_once_until_it_changes(vault: Path, tmp_path: Path) -> None:
+    bad = vault / "bad.md"
+    bad.write_bytes(b"\x00binary\x00" * 10)
+    runner = CliRunner()
+    arguments = ["index", str(vault), "--index", str(tmp_path / "ix")]
+    first = runner.invoke(cli, arguments)
+    assert "skipped bad.md: binary file" in first.output
+    second = runner.invoke(cli, arguments)
+    assert "skipped bad.md" not in second.output
+    assert "1 file skipped as in the last run, unchanged (--verbose names them)" in second.output
+    assert "skipped bad.md" in runner.invoke(cli, [*arguments, "--verbose"]).output
+    bad.write_bytes(b"\x00changed\x00" * 10)
+    assert "skipped bad.md: binary file" in runner.invoke(cli, arguments).output
+    stats = Index(tmp_path / "ix").update(vault)
+    assert [(s.path, s.repeated) for s in stats.skipped] == [("bad.md", True)]
