@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -78,6 +79,15 @@ def is_index_folder(folder: str, filenames: list[str]) -> bool:
 
 def _add_file(scan: Scan, path: Path, root: Path, real_root: Path, follow_links: bool) -> None:
     rel = relative_path(path, root)
+    if _UNDECODED.search(rel):  # bytes of another encoding in the name: the index keeps text only
+        raw = os.fsencode(rel)
+        try:
+            guess = f" (as GB18030: {raw.decode('gb18030')})"
+        except UnicodeDecodeError:
+            guess = ""
+        shown = raw.decode("utf-8", "replace")
+        scan.skipped.append(SkippedFile(shown, f"the file name is not UTF-8{guess}; rename the file to index it"))
+        return
     try:
         if not follow_links and path.is_symlink() and not path.resolve().is_relative_to(real_root):
             scan.skipped.append(SkippedFile(rel, "symlink to a file outside the folder"))
@@ -91,6 +101,9 @@ def _add_file(scan: Scan, path: Path, root: Path, real_root: Path, follow_links:
         scan.skipped.append(SkippedFile(rel, reason))
         return
     scan.files[rel] = Job(rel, path, Fingerprint.of(stat))
+
+
+_UNDECODED = re.compile("[\udc80-\udcff]")
 
 
 def _safe_relative(path: Path, root: Path) -> str:

@@ -323,3 +323,17 @@ def test_a_skipped_file_is_named_once_until_it_changes(vault: Path, tmp_path: Pa
     assert "skipped bad.md: binary file" in runner.invoke(cli, arguments).output
     stats = Index(tmp_path / "ix").update(vault)
     assert [(s.path, s.repeated) for s in stats.skipped] == [("bad.md", True)]
+
+
+def test_a_file_name_that_is_not_utf8_is_named_and_the_rest_indexed(tmp_path: Path) -> None:
+    import os
+
+    vault = tmp_path / "vault"
+    write(vault / "good.md", "好的笔记")
+    with open(os.path.join(os.fsencode(vault), "名字".encode("gbk") + b".md"), "wb") as handle:
+        handle.write("名字不是UTF-8的笔记".encode())
+    result = CliRunner().invoke(cli, ["index", str(vault), "--index", str(tmp_path / "ix")])
+    assert result.exit_code == 0 and result.exception is None, result.output
+    assert "the file name is not UTF-8 (as GB18030: 名字.md); rename the file" in result.output
+    result.stdout_bytes.decode("utf-8")
+    assert Index(tmp_path / "ix").search("好的笔记").total == 1
