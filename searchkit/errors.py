@@ -74,7 +74,20 @@ class QueryError(SearchkitError):
         self.hint = hint
         self.position = position
         where = f" at character {position + 1}" if position is not None else ""
-        super().__init__(f"cannot read the query {query!r}{where}: {hint}")
+        super().__init__(f"cannot read the query {_excerpt(query, position)!r}{where}: {hint}")
+
+
+QUERY_SHOWN_CHARS = 60
+
+
+def _excerpt(query: str, position: int | None) -> str:
+    """A long query cut down to the part around `position`, so the message stays a line."""
+    if len(query) <= QUERY_SHOWN_CHARS:
+        return query
+    middle = position if position is not None else 0
+    start = max(0, min(middle - QUERY_SHOWN_CHARS // 2, len(query) - QUERY_SHOWN_CHARS))
+    end = start + QUERY_SHOWN_CHARS
+    return ("…" if start else "") + query[start:end] + ("…" if end < len(query) else "")
 
 
 class OptionError(QueryError):
