@@ -2,8 +2,8 @@
 
 Run from the repository root:
 
-    python benchmarks/quality.py                       # all sets, all queries
-    python benchmarks/quality.py --sets drcd --limit-queries 200
+    python benchmarks/quality.py                       # all sets, all queries, plain and mixed
+    python benchmarks/quality.py --sets drcd --limit-queries 200 --no-mixed
 
 For each evaluation package (docs/*.md, queries.tsv, qrels.tsv; see
 ../shared/eval/README.md) it builds, in a temporary folder, a searchkit index and a
@@ -12,6 +12,11 @@ MRR@10, Recall@10 and nDCG@10 (binary relevance). Impls: `searchkit`,
 `textbook-or` and `textbook-and` (the textbook index read with OR / AND between the
 words; the two share one index). Results go to stdout as JSON lines; progress and a
 Markdown table go to stderr.
+
+Mixed runs (set `NAME+vault`): the same queries and judgments over the set's passages
+indexed together with the whole vault (../shared/corpus/kb), whose long notes are
+distractors no question was written for: a ranking that favours documents matching
+many words by accident shows here.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import argparse
 import json
 import math
 import random
+import shutil
 import tempfile
 import time
 from collections.abc import Callable
@@ -92,13 +98,37 @@ class SearchkitRun:
             return []
         self.empty += not results.hits
         self.partial += results.match == "partial"
-        return [Path(hit.path).stem for hit in results]
+        return [_docid(hit.path) for hit in results]
 
 
-def run_set(name: str, folder: Path, tmp: Path, args: argparse.Namespace, commit: str) -> list[dict]:
+def _docid(path: str) -> str:
+    """A passage's id is its file stem; a vault note (mixed runs) is never relevant."""
+    return Path(path).stem if "/" not in path or path.startswith(PASSAGES + "/") else f"vault:{path}"
+
+
+PASSAGES = "passages"  # the folder of the set's passages in a mixed run
+
+
+def mixed_folder(docs: Path, corpus: Path, target: Path, qrels: dict[str, set[str]]) -> Path:
+    """The passages and the vault side by side in one folder to index."""
+    shutil.copytree(docs, target / PASSAGES)
+    shutil.copytree(corpus, target / "vault", ignore=shutil.ignore_patterns(".*"))
+    relevant = {docid for docids in qrels.values() for docid in docids}
+    clashes = [p for p in (target / "vault").rglob("*.md") if p.stem in relevant]
+    if clashes:
+        raise SystemExit(f"vault notes named like passages would count as relevant: {clashes[:3]}")
+    return target
+
+
+def run_set(
+    name: str, folder: Path, tmp: Path, args: argparse.Namespace, commit: str, *, mixed: bool = False
+) -> list[dict]:
     queries, qrels = load_set(folder, args.limit_queries, args.seed)
     docs = folder / "docs"
-    log(f"[{name}] {len(queries)} queries, {sum(1 for _ in docs.glob('*.md'))} docs")
+    if mixed:
+        docs = mixed_folder(docs, args.corpus.resolve(), tmp / f"{name}-mixed-docs", qrels)
+        name = f"{name}+vault"
+    log(f"[{name}] {len(queries)} queries, {sum(1 for _ in docs.rglob('*.md'))} docs")
     rows = []
 
     def emit(impl: str, metric: str, value: float) -> None:
@@ -126,6 +156,8 @@ def run_set(name: str, folder: Path, tmp: Path, args: argparse.Namespace, commit
     for query, hint in run.errors[:5]:
         log(f"    QueryError {query!r}: {hint}")
 
+    if args.no_textbook:
+        return rows
     started = time.perf_counter()
     Textbook(tmp / name / "tb").build(docs)
     build = time.perf_counter() - started
@@ -161,6 +193,10 @@ def main() -> None:
     parser.add_argument("--eval-dir", type=Path, default=REPO / ".." / "shared" / "eval")
     parser.add_argument("--limit-queries", type=int, help="score a seeded sample of N queries per set")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--corpus", type=Path, default=REPO / ".." / "shared" / "corpus" / "kb",
+                        help="the vault added to each set in the mixed runs")
+    parser.add_argument("--no-mixed", action="store_true", help="only the plain runs")
+    parser.add_argument("--no-textbook", action="store_true", help="searchkit only (quick runs while tuning)")
     args = parser.parse_args()
     eval_dir = args.eval_dir.resolve()
     commit = git_commit()
@@ -169,6 +205,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.sets.split(","):
             rows += run_set(name, eval_dir / name, Path(tmp), args, commit)
+        for name in [] if args.no_mixed else args.sets.split(","):
+            rows += run_set(name, eval_dir / name, Path(tmp), args, commit, mixed=True)
     log(f"\ncommit {commit}, {time.perf_counter() - started:.0f}s in all\n")
     log(table(rows))
 
