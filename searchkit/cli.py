@@ -205,7 +205,12 @@ def query_command(
     from .index import Index
     from .results import DEFAULT_HIT_FIELDS, HIT_FIELDS
 
+    from .query import FACETS
+
     facet_names = [name.strip() for name in facets.split(",") if name.strip()]
+    for name in facet_names:
+        if name not in FACETS:
+            raise click.BadParameter(f"unknown facet {name!r}; use {', '.join(FACETS)}", param_hint="--facets")
     hit_fields = list(DEFAULT_HIT_FIELDS)
     for name in (n.strip() for n in fields.split(",") if n.strip()):
         if name not in HIT_FIELDS:

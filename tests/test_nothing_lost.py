@@ -152,8 +152,11 @@ def test_bad_dates_and_deep_nesting_are_one_line_errors(indexed: Index, query: s
 
 def test_an_unknown_facet_is_named(indexed: Index) -> None:
     result = CliRunner().invoke(cli, ["query", "AI", "--facets", "foo", "--index", str(indexed.path)])
-    assert result.exit_code == 1
-    assert result.output.strip() == "Error: --facets: unknown facet 'foo'; use tag, source, author, year"
+    assert result.exit_code == 2  # a usage error, like --sort foo
+    assert "Invalid value for --facets: unknown facet 'foo'; use tag, source, author, year" in result.output
+    assert "cannot read the query" not in result.output
+    with pytest.raises(QueryError, match=r"^facets: unknown facet 'foo'"):
+        indexed.search("AI", facets=["foo"])
 
 
 def test_limit_0_counts_without_hits(indexed: Index) -> None:
