@@ -64,12 +64,16 @@ class Textbook:
 
     def search(self, query: str, limit: int = 10) -> list[str]:
         """File stems of the best `limit` documents for `query`, best first."""
+        return [Path(path).stem for path in self.paths(query, limit)]
+
+    def paths(self, query: str, limit: int = 10) -> list[str]:
+        """Paths (relative to the folder indexed) of the best `limit` documents, best first."""
         if self._searcher is None:
             ix = index.open_dir(str(self.path))
             self._searcher = ix.searcher()
             self._parser = MultifieldParser(FIELDS, ix.schema, group=self.group)
         results = self._searcher.search(self._parser.parse(query), limit=limit)
-        return [Path(hit["path"]).stem for hit in results]
+        return [hit["path"] for hit in results]
 
     def close(self) -> None:
         if self._searcher is not None:
