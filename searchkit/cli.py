@@ -203,9 +203,8 @@ def query_command(
     path:FOLDER/ title:WORD date:2024-07 date:2023-05..2023-11 date:>=2024-01-01.
     """
     from .index import Index
-    from .results import DEFAULT_HIT_FIELDS, HIT_FIELDS
-
     from .query import FACETS
+    from .results import DEFAULT_HIT_FIELDS, HIT_FIELDS
 
     facet_names = [name.strip() for name in facets.split(",") if name.strip()]
     for name in facet_names:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -239,6 +240,26 @@ _MARKDOWN_RULES: list[tuple[re.Pattern[str], Any]] = [
 ]
 
 
+def _keep_fenced_blocks(text: str, keep: Callable[[str], str]) -> str:
+    """Each fenced block's lines replaced by `keep` of them (fence lines dropped)."""
+    lines: list[str] = []
+    block: list[str] | None = None  # the lines of the open block
+    for line in text.split("\n"):
+        if _FENCE.match(line):
+            if block is None:
+                block = []
+            else:
+                lines.append(keep("\n".join(block)))
+                block = None
+        elif block is not None:
+            block.append(line)
+        else:
+            lines.append(line)
+    if block is not None:  # a fence never closed runs to the end
+        lines.append(keep("\n".join(block)))
+    return "\n".join(lines)
+
+
 _INLINE_CODE = re.compile(r"(`+)(?!`)(.+?)(?<!`)\1(?!`)")
 _PLACEHOLDER = re.compile("\x00(\\d+)\x00")
 
@@ -252,22 +273,11 @@ def markdown_to_text(markdown: str) -> str:
         code.append(text)
         return f"\x00{len(code) - 1}\x00"
 
-    lines: list[str] = []
-    block: list[str] | None = None  # the lines of the open fenced block
-    for line in markdown.replace("\x00", "").split("\n"):
-        if _FENCE.match(line):
-            if block is None:
-                block = []
-            else:
-                lines.append(keep("\n".join(block)))
-                block = None
-        elif block is not None:
-            block.append(line)
-        else:
-            lines.append(_INLINE_CODE.sub(lambda m: keep(m.group(0)), line))
-    if block is not None:  # a fence never closed runs to the end
-        lines.append(keep("\n".join(block)))
-    text = "\n".join(lines)
+    text = markdown.replace("\x00", "")
+    if "```" in text or "~~~" in text:
+        text = _keep_fenced_blocks(text, keep)
+    if "`" in text:
+        text = _INLINE_CODE.sub(lambda m: keep(m.group(0)), text)
     for pattern, replacement in _MARKDOWN_RULES:
         text = pattern.sub(replacement, text)
     return _PLACEHOLDER.sub(lambda m: code[int(m.group(1))], text).strip()
