@@ -34,7 +34,8 @@ DROPPED_HEADINGS = {"正文"}
 
 # The fields of a Document the index searches (what a hit shows and what sorting needs
 # are declared by the records of records.py):
-TEXT_FIELDS = ("title", "tags", "summary", "body")  # searchable text, each scored on its own
+# searchable text, each scored on its own; `byline` is the author and the source
+TEXT_FIELDS = ("title", "tags", "summary", "body", "byline")
 KEYWORD_FIELDS = ("tag", "author", "source")  # exact-value filters: tag:AI author:宝玉
 
 _HEADING_2 = re.compile(r"^##[ \t]+(.+?)[ \t#]*$")
@@ -68,7 +69,11 @@ class Document:
 
     def text_of(self, name: str) -> str:
         """The text of one of TEXT_FIELDS (tags one per line)."""
-        return "\n".join(self.tags) if name == "tags" else str(getattr(self, name))
+        if name == "tags":
+            return "\n".join(self.tags)
+        if name == "byline":
+            return "\n".join(value for value in (self.author, self.source) if value)
+        return str(getattr(self, name))
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

@@ -20,7 +20,7 @@ from .postings import GRAMS_FIELD, FieldPostings
 from .store import Snapshot, rounded_lengths
 
 # Weight of each text field in the BM25F sum.
-FIELD_WEIGHTS: dict[str, float] = {"title": 1.0, "tags": 1.0, "summary": 1.0, "body": 1.0}
+FIELD_WEIGHTS: dict[str, float] = {"title": 1.0, "tags": 1.0, "summary": 1.0, "body": 1.0, "byline": 1.0}
 BM25_K1 = 0.9
 BM25_B = 0.4
 # A Han string found only as a substring (cut differently in the text, or part of a
