@@ -45,6 +45,7 @@ class Plan:
     leaves: list[tuple[str | None, list[str]]] = field(default_factory=list)
     adjacent: list[tuple[str, str]] = field(default_factory=list)
     runs: list[str] = field(default_factory=list)  # Han runs of several tokens
+    phrases: list[str] = field(default_factory=list)  # quoted phrases, normalised, marked whole
     entries: list[str] = field(default_factory=list)  # dictionary names spelled by the terms
     alone: set[str] = field(default_factory=set)  # tokens typed as a word of their own
     _cuts: dict[str, list[tuple[str, int, int, int]]] = field(default_factory=dict)
@@ -194,7 +195,7 @@ class Plan:
         single character cut out of a longer run (the 体 of 智能体 would light up 具体)."""
         return [
             term
-            for term in dict.fromkeys([*self.runs, *self.terms])
+            for term in dict.fromkeys([*self.phrases, *self.runs, *self.terms])
             if not (len(term) == 1 and is_han(term) and term not in self.alone)
         ]
 
@@ -249,6 +250,9 @@ def _collect(plan: Plan, node: Node, negated: bool) -> None:
         plan.terms.extend(tokens)
         if isinstance(node, Phrase):
             plan.leaves.append((None, [node.text]))
+            if len(tokens) > 1:
+                separator = "" if is_han(node.text.strip()) else " "
+                plan.phrases.append(separator.join(tokens))
             return
         plan.leaves.extend((token, [token]) for token in tokens)
         for group in plan.groups(node.text):

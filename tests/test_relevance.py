@@ -21,3 +21,10 @@ def test_authors_and_sources_are_searchable_as_words(tmp_path: Path) -> None:
     assert [h.path for h in ix.search("宝玉的博客")][0] == "by.md"
     fields = {c.field for c in ix.explain("宝玉 提示词", "by.md").contributions}
     assert "byline" in fields
+
+
+def test_a_quoted_phrase_is_marked_as_one(indexed: Index) -> None:
+    hit = indexed.search('"好莱坞大罢工"').hits[0]
+    assert "<mark>好莱坞大罢工</mark>" in hit.snippet
+    hit = indexed.search('"Stability AI"').hits[0]
+    assert "<mark>Stability AI</mark>" in hit.snippet
