@@ -356,5 +356,15 @@ def substring_grams(text: str) -> list[str]:
     return [text[i : i + 2] for i in range(len(text) - 1)]
 
 
+_COMPOUND = re.compile(rf"{WORD_CHAR_CLASS}+(?:{_JOINERS}{WORD_CHAR_CLASS}+)+")
+COMPOUND_JOINERS = "-._"  # what may follow a compound that a longer one begins: gpt-5 → gpt-5.2
+
+
+def compound_parts(token: str) -> list[str]:
+    """The words of a joined Latin token (`claude-code` → claude, code), else []."""
+    core = token.rstrip("+#")
+    return [part.group() for part in _WORD_PART.finditer(core)] if _COMPOUND.fullmatch(core) else []
+
+
 def is_han(text: str) -> bool:
     return _HAN_RUN.fullmatch(text) is not None

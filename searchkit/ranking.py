@@ -15,7 +15,7 @@ import math
 from array import array
 from collections.abc import Iterable, Iterator, Set
 
-from .analysis import is_han, substring_grams
+from .analysis import COMPOUND_JOINERS, compound_parts, is_han, substring_grams
 from .postings import GRAMS_FIELD, FieldPostings
 from .store import Snapshot, rounded_lengths
 
@@ -208,10 +208,33 @@ class Ranker:
                 total[docnum] = SUBSTRING_WEIGHT
         return total
 
+    def extensions(self, compound: str) -> set[str]:
+        """Longer compounds that `compound` begins, in any text field: gpt-5 → gpt-5.2,
+        gpt-5-codex (not gpt-50: the next character must be a joiner)."""
+        found: set[str] = set()
+        for postings, _ in self.snapshot.segments:
+            for fieldname in FIELD_WEIGHTS:
+                for term in postings.field(fieldname).with_prefix(compound):
+                    if len(term) > len(compound) and term[len(compound)] in COMPOUND_JOINERS:
+                        found.add(term)
+        return found
+
     def token(self, token: str, *, alone: bool) -> Scores:
         """A query token: as a word, and (Han, two or more characters, or typed alone)
-        as a substring."""
+        as a substring; a joined Latin token also as the longer compounds it begins and
+        as its words side by side."""
         scores = self.word(token)
+        parts = compound_parts(token)
+        if parts:
+            # claude-code = claude_code = claude.code, and each as the start of a longer one
+            spellings = {token, *(joiner.join(parts) for joiner in COMPOUND_JOINERS)}
+            longer = [self.word(other) for other in sorted(spellings - {token})]
+            for spelling in sorted(spellings):
+                longer.extend(self.word(extension) for extension in sorted(self.extensions(spelling)))
+            # and claude code, words side by side; not for versions: gpt-5 is no "gpt"
+            # before a "5" (that would take "GPT-4 5月" too)
+            apart = [] if any(part.isdigit() for part in parts) else [self.phrase(parts, han=False)]
+            return union([scores, *longer, *apart])
         if is_han(token) and (len(token) > 1 or alone):
             scores = union([scores, self.substring(token)])
         return scores

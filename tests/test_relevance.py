@@ -28,3 +28,33 @@ def test_a_quoted_phrase_is_marked_as_one(indexed: Index) -> None:
     assert "<mark>好莱坞大罢工</mark>" in hit.snippet
     hit = indexed.search('"Stability AI"').hits[0]
     assert "<mark>Stability AI</mark>" in hit.snippet
+
+
+def test_a_compound_finds_the_longer_compounds_it_begins(tmp_path: Path) -> None:
+    vault = tmp_path / "vault"
+    for name, text in {
+        "plain.md": "GPT-5 发布了。",
+        "point.md": "GPT-5.2 更快。",
+        "codex.md": "GPT-5-Codex 写代码。",
+        "mini.md": "用 gpt-5.1-mini 省钱。",
+        "fifty.md": "GPT-50 并不存在。",
+        "four.md": "GPT-4 5月发布。",
+    }.items():
+        write(vault / name, text)
+    ix = Index(tmp_path / "index")
+    ix.update(vault)
+    assert {h.path for h in ix.search("GPT-5")} == {"plain.md", "point.md", "codex.md", "mini.md"}
+    assert {h.path for h in ix.search("gpt-5.1")} == {"mini.md"}
+
+
+def test_joined_and_spaced_names_are_the_same(tmp_path: Path) -> None:
+    vault = tmp_path / "vault"
+    write(vault / "spaced.md", "用 Claude Code 写代码。")
+    write(vault / "joined.md", "用 Claude-Code 写代码。")
+    write(vault / "snake.md", "配置 claude_code 的参数。")
+    write(vault / "apart.md", "Claude 的 code 很多。")
+    ix = Index(tmp_path / "index")
+    ix.update(vault)
+    expected = {"spaced.md", "joined.md", "snake.md"}
+    assert {h.path for h in ix.search("Claude-Code")} == expected
+    assert {h.path for h in ix.search("claude_code")} >= expected
