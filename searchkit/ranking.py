@@ -219,6 +219,21 @@ class Ranker:
                         found.add(term)
         return found
 
+    def compound_forms(self, compound: str) -> list[str]:
+        """The other spellings of a joined word (claude-code = claude_code = claude.code)
+        and the longer compounds each begins, as the index has them."""
+        parts = compound_parts(compound)
+        spellings = {compound, *(joiner.join(parts) for joiner in COMPOUND_JOINERS)}
+        forms = sorted(spellings - {compound})
+        for spelling in sorted(spellings):
+            forms.extend(sorted(self.extensions(spelling)))
+        return forms
+
+    def _words_apart(self, parts: list[str]) -> list[Scores]:
+        """claude-code as claude code, words side by side; not for versions: gpt-5 is no
+        "gpt" before a "5" (that would take "GPT-4 5月" too)."""
+        return [] if any(part.isdigit() for part in parts) else [self.phrase(parts, han=False)]
+
     def token(self, token: str, *, alone: bool) -> Scores:
         """A query token: as a word, and (Han, two or more characters, or typed alone)
         as a substring; a joined Latin token also as the longer compounds it begins and
@@ -226,15 +241,8 @@ class Ranker:
         scores = self.word(token)
         parts = compound_parts(token)
         if parts:
-            # claude-code = claude_code = claude.code, and each as the start of a longer one
-            spellings = {token, *(joiner.join(parts) for joiner in COMPOUND_JOINERS)}
-            longer = [self.word(other) for other in sorted(spellings - {token})]
-            for spelling in sorted(spellings):
-                longer.extend(self.word(extension) for extension in sorted(self.extensions(spelling)))
-            # and claude code, words side by side; not for versions: gpt-5 is no "gpt"
-            # before a "5" (that would take "GPT-4 5月" too)
-            apart = [] if any(part.isdigit() for part in parts) else [self.phrase(parts, han=False)]
-            return union([scores, *longer, *apart])
+            longer = [self.word(form) for form in self.compound_forms(token)]
+            return union([scores, *longer, *self._words_apart(parts)])
         if is_han(token) and (len(token) > 1 or alone):
             scores = union([scores, self.substring(token)])
         return scores

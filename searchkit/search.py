@@ -12,7 +12,7 @@ import math
 from collections.abc import Iterable
 from pathlib import Path
 
-from .analysis import Analyzer, is_han
+from .analysis import Analyzer, compound_parts, is_han
 from .documents import read_document
 from .errors import DocumentError
 from .highlight import cut_snippet
@@ -173,6 +173,12 @@ def explain_document(snapshot: Snapshot, analyzer: Analyzer, query: str, docnum:
             if score:
                 found.add(token)
                 record(GRAMS_FIELD, token, score, "substring")
+        for form in ranker.compound_forms(token) if compound_parts(token) else ():
+            for fieldname, weight in FIELD_WEIGHTS.items():
+                score = ranker.term(fieldname, form).get(docnum)
+                if score:
+                    found.add(token)
+                    record(fieldname, form, score * weight, f"for {token}")
     for entry in plan.entries:
         for fieldname, weight in FIELD_WEIGHTS.items():
             record(fieldname, entry, ranker.term(fieldname, entry).get(docnum, 0.0) * weight, "dictionary name")

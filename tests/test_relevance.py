@@ -58,3 +58,12 @@ def test_joined_and_spaced_names_are_the_same(tmp_path: Path) -> None:
     expected = {"spaced.md", "joined.md", "snake.md"}
     assert {h.path for h in ix.search("Claude-Code")} == expected
     assert {h.path for h in ix.search("claude_code")} >= expected
+
+
+def test_explain_shows_the_longer_compound_that_matched(tmp_path: Path) -> None:
+    write(tmp_path / "vault" / "point.md", "GPT-5.2 更快。")
+    ix = Index(tmp_path / "index")
+    ix.update(tmp_path / "vault")
+    explanation = ix.explain("GPT-5", "point.md")
+    assert explanation.rank == 1 and not explanation.missing
+    assert ("gpt-5.2", "for gpt-5") in {(c.term, c.note) for c in explanation.contributions}
