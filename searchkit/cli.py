@@ -397,13 +397,10 @@ def _query_text(words: tuple[str, ...]) -> str:
     query = " ".join(words)
     if not _SURROGATE.search(query):
         return query
-    raw = query.encode("utf-8", "surrogateescape")
-    try:
-        decoded = raw.decode("gb18030")
-        how = "read it as GB18030"
-    except UnicodeDecodeError:
-        decoded = raw.decode("utf-8", "replace")
-        how = "replaced the bytes that are not with \ufffd"
+    from .documents import read_undecoded
+
+    decoded, as_gb18030 = read_undecoded(query)
+    how = "read it as GB18030" if as_gb18030 else "replaced the bytes that are not with \ufffd"
     click.echo(f"the query is not UTF-8; {how}: {_clean(decoded)}", err=True)
     return decoded
 

@@ -119,6 +119,18 @@ def decode_bytes(raw: bytes) -> tuple[str, str | None]:
         ) from None
 
 
+def read_undecoded(text: str) -> tuple[str, bool]:
+    """Text that reached Python with bytes of another encoding in it (lone surrogates,
+    as file names and command-line arguments are decoded), read as `decode_bytes`
+    reads a file: GB18030 when it is that (True), else with those bytes replaced."""
+    raw = text.encode("utf-8", "surrogateescape")
+    try:
+        decoded, fallback = decode_bytes(raw)
+    except ValueError:
+        return raw.decode("utf-8", "replace"), False
+    return decoded, fallback is not None
+
+
 def load_document(path: str | Path, root: str | Path | None = None) -> Document:
     """Read one file into a Document.
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .analysis import Analyzer, dictionary_form
-from .documents import is_document_file, read_document, relative_path
+from .documents import is_document_file, read_document, read_undecoded, relative_path
 from .errors import DocumentError, SearchkitError
 from .records import Fingerprint
 from .results import IndexStats, ProgressCallback, SkippedFile
@@ -80,12 +80,9 @@ def is_index_folder(folder: str, filenames: list[str]) -> bool:
 def _add_file(scan: Scan, path: Path, root: Path, real_root: Path, follow_links: bool) -> None:
     rel = relative_path(path, root)
     if _UNDECODED.search(rel):  # bytes of another encoding in the name: the index keeps text only
-        raw = os.fsencode(rel)
-        try:
-            guess = f" (as GB18030: {raw.decode('gb18030')})"
-        except UnicodeDecodeError:
-            guess = ""
-        shown = raw.decode("utf-8", "replace")
+        reading, as_gb18030 = read_undecoded(rel)
+        guess = f" (as GB18030: {reading})" if as_gb18030 else ""
+        shown = os.fsencode(rel).decode("utf-8", "replace")
         scan.skipped.append(SkippedFile(shown, f"the file name is not UTF-8{guess}; rename the file to index it"))
         return
     try:
@@ -144,8 +141,7 @@ def sync_folder(
     need to find the documents that changed words match; `indexing` takes the new
     one and cuts the text indexed in this process."""
     started = time.perf_counter()
-    if not root.is_dir():
-        raise SearchkitError(f"{root} is not a folder; give the folder of your Markdown files")
+    _check_folder(root)
     recorded = store.metadata().get("root") if store.exists and not rebuild else None
     if recorded and Path(recorded) != root.resolve():
         raise SearchkitError(
@@ -166,21 +162,24 @@ def sync_folder(
     except BaseException:
         writer.cancel()
         raise
-    skipped = _skipped_as_before(store, scan, stats.skipped)
-    store.write_metadata(root, changes.dictionary, {s.path: _skip_record(scan, s) for s in skipped})
+    # a file skipped unchanged for the reason the last run gave is `repeated`: a user
+    # need not be told again
+    records = {s.path: _skip_record(scan, s) for s in stats.skipped}
+    before = store.metadata().get("skipped") or {}
+    skipped = tuple(replace(s, repeated=before.get(s.path) == records[s.path]) for s in stats.skipped)
+    store.write_metadata(root, changes.dictionary, records)
     return replace(stats, skipped=skipped, documents=store.doc_count(), elapsed_s=time.perf_counter() - started)
 
 
 def _skip_record(scan: Scan, skipped: SkippedFile) -> list[str]:
+    """What says a skip is the same as last time: the file's fingerprint and the reason."""
     job = scan.files.get(skipped.path)
     return [job.fingerprint.encode().decode() if job else "", skipped.reason]
 
 
-def _skipped_as_before(store: Store, scan: Scan, skipped: tuple[SkippedFile, ...]) -> tuple[SkippedFile, ...]:
-    """Each skipped file, marked `repeated` when the last run skipped it unchanged for
-    the same reason: a user need not be told again."""
-    before = store.metadata().get("skipped") or {}
-    return tuple(replace(s, repeated=before.get(s.path) == _skip_record(scan, s)) for s in skipped)
+def _check_folder(root: Path) -> None:
+    if not root.is_dir():
+        raise SearchkitError(f"{root} is not a folder; give the folder of your Markdown files")
 
 
 def rebuild_folder(
@@ -195,8 +194,7 @@ def rebuild_folder(
 ) -> IndexStats:
     """Index every file under `root` into a new index built beside the one in
     `store`, which stays as it is for readers until the new one replaces it whole."""
-    if not root.is_dir():
-        raise SearchkitError(f"{root} is not a folder; give the folder of your Markdown files")
+    _check_folder(root)  # before the rebuild makes any folder
     with store.rebuilding() as aside:
         stats = sync_folder(
             aside,
