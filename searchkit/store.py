@@ -279,12 +279,10 @@ class Store:
     def rebuilding(self) -> Iterator[Store]:
         """A new, empty index beside this one, in a hidden folder inside it, while this
         one's write lock is held: readers go on seeing this index until the new one is
-        complete and `install`ed, which happens when the block ends without an error.
+        complete and installed, which happens when the block ends without an error.
         An interrupted rebuild leaves this index as it was."""
         self.path.mkdir(parents=True, exist_ok=True)
-        guard = FileStorage(str(self.path)).lock(WHOOSH_WRITE_LOCK)
-        if not guard.acquire(blocking=False):
-            raise IndexLockedError(self.path, self._lock_holder())
+        guard = self._take_lock()
         aside = self.path / REBUILD_FOLDER
         try:
             (self.path / WRITER_PID_FILE).write_text(str(os.getpid()))
@@ -322,9 +320,7 @@ class Store:
         # that another process is writing.
         try:
             if create:
-                guard = FileStorage(str(self.path)).lock(WHOOSH_WRITE_LOCK)
-                if not guard.acquire(blocking=False):
-                    raise whoosh_index.LockError()
+                guard = self._take_lock()
                 try:
                     self.close()
                     self._whoosh = whoosh_index.create_in(str(self.path), build_schema())
@@ -337,6 +333,13 @@ class Store:
             raise IndexLockedError(self.path, self._lock_holder()) from None
         (self.path / WRITER_PID_FILE).write_text(str(os.getpid()))
         return StoreWriter(self, writer)
+
+    def _take_lock(self) -> Any:
+        """The write lock Whoosh's writer takes, without waiting for it."""
+        guard = FileStorage(str(self.path)).lock(WHOOSH_WRITE_LOCK)
+        if not guard.acquire(blocking=False):
+            raise IndexLockedError(self.path, self._lock_holder())
+        return guard
 
     def _lock_holder(self) -> str | None:
         try:
