@@ -158,30 +158,27 @@ def explain_document(snapshot: Snapshot, analyzer: Analyzer, query: str, docnum:
     contributions: list[Contribution] = []
     found: set[str] = set()
 
-    def record(fieldname: str, term: str, value: float, note: str | None) -> None:
+    def record(fieldname: str, term: str, value: float, note: str | None) -> bool:
         if value:
             contributions.append(Contribution(fieldname, term, value, note))
+        return bool(value)
+
+    def record_word(term: str, note: str | None) -> bool:
+        """The term's score in each text field; whether it is in any."""
+        scores = [(name, ranker.term(name, term).get(docnum, 0.0) * weight) for name, weight in FIELD_WEIGHTS.items()]
+        return any([record(name, term, score, note) for name, score in scores])
 
     for token in dict.fromkeys(plan.terms):
-        for fieldname, weight in FIELD_WEIGHTS.items():
-            score = ranker.term(fieldname, token).get(docnum)
-            if score:
-                found.add(token)
-                record(fieldname, token, score * weight, None)
+        if record_word(token, None):
+            found.add(token)
         if is_han(token) and (len(token) > 1 or token in plan.alone):
-            score = ranker.substring(token).get(docnum)
-            if score:
+            if record(GRAMS_FIELD, token, ranker.substring(token).get(docnum, 0.0), "substring"):
                 found.add(token)
-                record(GRAMS_FIELD, token, score, "substring")
         for form in ranker.compound_forms(token) if compound_parts(token) else ():
-            for fieldname, weight in FIELD_WEIGHTS.items():
-                score = ranker.term(fieldname, form).get(docnum)
-                if score:
-                    found.add(token)
-                    record(fieldname, form, score * weight, f"for {token}")
+            if record_word(form, f"for {token}"):
+                found.add(token)
     for entry in plan.entries:
-        for fieldname, weight in FIELD_WEIGHTS.items():
-            record(fieldname, entry, ranker.term(fieldname, entry).get(docnum, 0.0) * weight, "dictionary name")
+        record_word(entry, "dictionary name")
     for run in dict.fromkeys(plan.runs):
         record(GRAMS_FIELD, run, ranker.substring(run).get(docnum, 0.0), "substring")
     for left, right in plan.adjacent:
