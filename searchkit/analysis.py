@@ -16,7 +16,6 @@ Invariants the rest of searchkit relies on:
 from __future__ import annotations
 
 import logging
-import operator
 import os
 import re
 import threading
@@ -333,18 +332,21 @@ def _plain_tokens(text: str, cut: Cut, *, query: bool) -> Iterator[tuple[str, in
 _HAN_RUN = re.compile(rf"[{_HAN}]+")
 
 
-def gram_set(text: str) -> set[str]:
-    """Every pair of adjacent Han characters in `text`, and the last character of each
-    Han run alone (so that a single character can be found by prefix), normalised.
+def gram_positions(text: str) -> dict[str, list[int]]:
+    """Every pair of adjacent Han characters in `text` with the offsets where it
+    stands, and the last character of each Han run alone (so that a single character
+    can be found by prefix), normalised. Offsets into `text` are offsets into its
+    normalised form: a run of the query stands where its bigrams follow each other.
 
-    >>> sorted(gram_set("罢工潮。好"))
-    ['好', '工潮', '潮', '罢工']
+    >>> sorted(gram_positions("罢工潮。好").items())
+    [('好', [4]), ('工潮', [1]), ('潮', [2]), ('罢工', [0])]
     """
-    grams: set[str] = set()
+    grams: dict[str, list[int]] = {}
     for run in _HAN_RUN.finditer(normalize(text)):
-        chars = run.group()
-        grams.update(map(operator.add, chars, chars[1:]))
-        grams.add(chars[-1])
+        chars, start = run.group(), run.start()
+        for offset in range(len(chars) - 1):
+            grams.setdefault(chars[offset : offset + 2], []).append(start + offset)
+        grams.setdefault(chars[-1], []).append(start + len(chars) - 1)
     return grams
 
 
@@ -368,3 +370,15 @@ def compound_parts(token: str) -> list[str]:
 
 def is_han(text: str) -> bool:
     return _HAN_RUN.fullmatch(text) is not None
+
+
+# Question words and particles: a question's answer rarely contains them, and long
+# posts contain them all, so they neither veto a document nor carry much weight.
+QUESTION_WORDS = frozenset(
+    "什么 什么样 为什么 为何 怎么 怎样 怎么样 如何 哪 哪个 哪些 哪里 哪儿 哪一年 哪一位 哪一个 哪一种 哪种 哪年 哪位 "
+    "何 何时 何年 何地 何处 何种 谁 多少 几 几个 多久 是否 有没有 是不是 能否 能不能 吗 呢 么 吧".split()
+)
+WEAK_WORDS = QUESTION_WORDS | frozenset(
+    "的 了 是 在 有 和 与 及 或 也 都 还 就 被 把 对 于 为 由 从 而 之 其 所 以 等 着 过 "
+    "这 那 这个 那个 一个 可以 能 会 要 将 让 里 中 上 下 时 后 前".split()
+)

@@ -338,6 +338,8 @@ def _render_explanation(explanation: Explanation) -> str:
         lines.append(f"  {part.score:7.2f}  {part.field:<8} {part.term}{note}")
     if explanation.missing:
         lines.append(f"not in this document: {' · '.join(explanation.missing)}")
+    if explanation.unscored:
+        lines.append(f"not scored (question words and particles): {' · '.join(explanation.unscored)}")
     return "\n".join(lines)
 
 
@@ -349,7 +351,7 @@ def _render_results(results: SearchResults, *, color: bool) -> str:
     count = _documents(results.total)
     header = f"{count} {'matches' if results.total == 1 else 'match'}"
     if results.match == "partial":
-        header = f"no document has every word; {count} {'matches' if results.total == 1 else 'match'} some of them"
+        header = f"{count} {'matches' if results.total == 1 else 'match'} some of the words, best first"
     if shown < results.total and (shown or results.offset):  # not for a count-only query (--limit 0)
         first = results.offset + 1
         header += f" (showing {first}–{results.offset + shown})" if shown else f" (none past {results.offset})"

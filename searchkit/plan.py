@@ -5,15 +5,19 @@ and their scores (summed from ranking.py's units).
   body; a run of Han characters also matches where it occurs as a substring, even
   when the text was cut into words differently (via the bigram field);
 - a query word that segments into several words (`好莱坞罢工`) needs all of them;
+- question words and particles (什么, 哪一年, 有没有, 的, 可以: `analysis.WEAK_WORDS`)
+  neither veto nor score when the query has other words: an answer rarely contains
+  them, and every long post does;
 - when no document matches everything, the documents matching some of the words
   are returned, those matching more of them first (`match == "partial"`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from .analysis import Analyzer, is_han
+from .analysis import WEAK_WORDS, Analyzer, is_han
 from .errors import QueryError
 from .query import All, Any_, Filter, Node, Not, Phrase, Word, parse_query
 from .ranking import Ranker, Scores, add_into, intersection, union
@@ -21,6 +25,12 @@ from .ranking import Ranker, Scores, add_into, intersection, union
 # Partial matches are scaled by (share of their words matched) ** this power: 0, a
 # plain sum, measured best (see benchmarks/README.md).
 PARTIAL_COORD_POWER = 0.0
+# A query of this many informative words with a question word or particle among them
+# reads as a sentence, and so does one of SENTENCE_WORDS without: its documents are
+# ranked as partial matches, full and partial together, since a short note with
+# the key words answers it better than a long post that has every word by accident.
+QUESTION_WORDS_MIN = 3
+SENTENCE_WORDS = 5
 
 
 @dataclass
@@ -48,6 +58,7 @@ class Plan:
     phrases: list[str] = field(default_factory=list)  # quoted phrases, normalised, marked whole
     entries: list[str] = field(default_factory=list)  # dictionary names spelled by the terms
     alone: set[str] = field(default_factory=set)  # tokens typed as a word of their own
+    weak: set[str] = field(default_factory=set)  # question words and particles beside other words
     _cuts: dict[str, list[tuple[str, int, int, int]]] = field(default_factory=dict)
 
     def tokens(self, text: str) -> list[str]:
@@ -82,20 +93,29 @@ class Plan:
         self._add_adjacency(ranker, scores)
         return scores
 
-    def partial(self, ranker: Ranker) -> Scores:
-        """Documents matching some of the positive units, more of them ranking higher."""
+    def is_sentence(self) -> bool:
+        if any(isinstance(node, Any_) for node in _nodes(self.root)):
+            return False  # an explicit OR says how to combine the words
+        informative = sum(token not in self.weak for token, _ in self.leaves)
+        return informative >= SENTENCE_WORDS or (informative >= QUESTION_WORDS_MIN and bool(self.weak))
+
+    def partial(self, ranker: Ranker) -> tuple[Scores, bool]:
+        """Documents matching some of the positive units, more of them ranking higher,
+        and whether every one of them matches all the units."""
         if len(self.leaves) < 2:
-            return {}
+            return {}, False
         required: list[Scores] = []
         optional: list[Scores] = []
         for token, tokens in self.leaves:
+            if token in self.weak:
+                continue
             if token is not None:
                 scores = ranker.token(token, alone=False)
                 (optional if ranker.is_common(token) else required).append(scores)
             else:
                 required.append(self._phrase(ranker, tokens[0]))
         if not required:
-            return {}
+            return {}, False
         matched: dict[int, int] = {}
         total: Scores = {}
         for scores in required:
@@ -114,14 +134,18 @@ class Plan:
             total = {d: score for d, score in total.items() if d in allowed}
         self._add_adjacency(ranker, total)
         count = len(required)
-        return {
-            docnum: score * (matched[docnum] / count) ** PARTIAL_COORD_POWER
-            for docnum, score in total.items()
-        }
+        scaled = {docnum: score * (matched[docnum] / count) ** PARTIAL_COORD_POWER for docnum, score in total.items()}
+        return scaled, all(matched[docnum] == count for docnum in scaled)
 
     def _add_adjacency(self, ranker: Ranker, scores: Scores) -> None:
         """Bonuses for documents that have the query's words side by side: a
-        junction bigram, or a dictionary name (`stability ai`) as one entry."""
+        junction bigram, a dictionary name (`stability ai`) as one entry, a Han run
+        as typed, in the text and in the title."""
+        for run in dict.fromkeys(self.runs):
+            for bonuses in ranker.exact(run):
+                for docnum, bonus in bonuses.items():
+                    if docnum in scores:
+                        scores[docnum] += bonus
         for entry in self.entries:
             for docnum, bonus in ranker.word(entry).items():
                 if docnum in scores:
@@ -136,9 +160,10 @@ class Plan:
             return self._filter(ranker, node)
         if isinstance(node, Word):
             parts = []
-            for group in self.groups(node.text):
+            for group in self._informative_groups(node):
                 if group.run is not None and len(group.tokens) > 1:
-                    words = intersection([ranker.token(t, alone=False) for t in group.tokens])
+                    tokens = [token for token in group.tokens if token not in self.weak] or group.tokens
+                    words = intersection([ranker.token(t, alone=False) for t in tokens])
                     parts.append(union([words, ranker.substring(group.run)]))
                 else:
                     parts.append(ranker.token(group.tokens[0], alone=True))
@@ -152,13 +177,24 @@ class Plan:
             return everything
         if isinstance(node, Any_):
             return union(self.evaluate(ranker, item) for item in node.items)
-        positives = [self.evaluate(ranker, item) for item in node.items if not isinstance(item, Not)]
+        positives = [
+            self.evaluate(ranker, item)
+            for item in node.items
+            if not isinstance(item, Not) and not (isinstance(item, Word) and self._is_weak(item))
+        ]
         result = intersection(positives)
         for item in node.items:
             if isinstance(item, Not):
                 for docnum in self.evaluate(ranker, item.operand):
                     result.pop(docnum, None)
         return result
+
+    def _informative_groups(self, node: Word) -> list[_Group]:
+        groups = self.groups(node.text)
+        return [group for group in groups if not set(group.tokens) <= self.weak] or groups
+
+    def _is_weak(self, node: Word) -> bool:
+        return all(set(group.tokens) <= self.weak for group in self.groups(node.text))
 
     def _phrase(self, ranker: Ranker, text: str) -> Scores:
         return ranker.phrase(self.tokens(text), han=is_han(text.strip()))
@@ -196,7 +232,7 @@ class Plan:
         return [
             term
             for term in dict.fromkeys([*self.phrases, *self.runs, *self.terms])
-            if not (len(term) == 1 and is_han(term) and term not in self.alone)
+            if term not in self.weak and not (len(term) == 1 and is_han(term) and term not in self.alone)
         ]
 
 
@@ -210,6 +246,9 @@ def plan_query(query: str, analyzer: Analyzer) -> Plan:
         raise QueryError(query, "only excluded words; add a word to search for")
     plan.tree = tree
     _collect(plan, tree, negated=False)
+    words = [token for token, _ in plan.leaves]
+    if any(token is None or token not in WEAK_WORDS for token in words):
+        plan.weak = {token for token in words if token in WEAK_WORDS}
     plan.entries = [entry for _, _, entry in analyzer.find_entries(plan.terms)]
     return plan
 
@@ -263,11 +302,22 @@ def _collect(plan: Plan, node: Node, negated: bool) -> None:
                 plan.alone.add(group.tokens[0])
 
 
+def _nodes(node: Node) -> Iterator[Node]:
+    yield node
+    if isinstance(node, All | Any_):
+        for item in node.items:
+            yield from _nodes(item)
+    elif isinstance(node, Not):
+        yield from _nodes(node.operand)
+
+
 def rank(plan: Plan, ranker: Ranker) -> tuple[Scores, str]:
-    """Every matching document with its score, and how they match: "all" the query,
-    else "partial" (the documents matching some of its words)."""
-    scores = plan.strict(ranker)
-    if scores:
-        return scores, "all"
-    scores = plan.partial(ranker)
-    return scores, "partial" if scores else "all"
+    """Every matching document with its score, and how they match: "all" the query's
+    words (question words and particles aside), else "partial" (documents matching
+    some of them: when none has them all, or when the query reads as a sentence)."""
+    if not plan.is_sentence():
+        scores = plan.strict(ranker)
+        if scores:
+            return scores, "all"
+    scores, complete = plan.partial(ranker)
+    return scores, "all" if complete or not scores else "partial"

@@ -8,9 +8,10 @@ which was two thirds of a build and made the index twice the textbook's size
 (figures in benchmarks/README.md).
 
 File layout: a magic line, then compressed blocks of little-endian uint32 runs, then
-per-field tables, then a JSON header, then the header's offset (8 bytes). For each
-term a block holds its document-number deltas, then (positional fields) its
-frequencies and position deltas, restarting at each document.
+per-field tables, then a JSON header, then the header's offset (8 bytes). Each field
+has two streams of blocks: one holds each term's document-number deltas and its
+frequencies, the other its position deltas, restarting at each document (word
+positions in the text fields, character offsets for the Han bigrams).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from operator import sub
 from pathlib import Path
 from typing import Any
 
-MAGIC = b"searchkit-postings 2\n"
+MAGIC = b"searchkit-postings 3\n"
 SUFFIX = ".skp"
 GRAMS_FIELD = "grams"
 FIXED_WIDTH = 2
@@ -110,15 +111,18 @@ class FieldBuilder:
                 positions.sort()
             entry[2].extend(_deltas(positions))
 
-    def add_set(self, docnum: int, terms_of_document: set[str]) -> None:
-        self.lengths.append(len(terms_of_document))
+    def add_grams(self, docnum: int, grams: Mapping[str, list[int]]) -> None:
+        """A document's bigrams with their sorted offsets; its length is the number of
+        distinct bigrams (a bigram scores by presence, not frequency)."""
+        self.lengths.append(len(grams))
         terms = self.terms
-        for term in terms_of_document:
-            documents = terms.get(term)
-            if documents is None:
-                terms[term] = _uint32((docnum,))
-            else:
-                documents.append(docnum)
+        for term, offsets in grams.items():
+            entry = terms.get(term)
+            if entry is None:
+                entry = terms[term] = (_uint32(), _uint32(), _uint32())
+            entry[0].append(docnum)
+            entry[1].append(len(offsets))
+            entry[2].extend(_deltas(offsets))
 
     def add_term(self, term: str, documents: list[int], frequencies: list[int], positions: list[int]) -> None:
         """Postings of a term from another segment (merging), already renumbered."""
@@ -139,15 +143,14 @@ class PostingsWriter:
 
     def __init__(self, text_fields: Iterable[str]) -> None:
         self.text_fields = tuple(text_fields)
-        self.fields = {name: FieldBuilder(positional=True) for name in self.text_fields}
-        self.fields[GRAMS_FIELD] = FieldBuilder(positional=False)
+        self.fields = {name: FieldBuilder(positional=True) for name in (*self.text_fields, GRAMS_FIELD)}
         self.doc_count = 0
 
-    def add_document(self, tokens: Mapping[str, Iterable[tuple[str, int]]], grams: set[str]) -> None:
+    def add_document(self, tokens: Mapping[str, Iterable[tuple[str, int]]], grams: Mapping[str, list[int]]) -> None:
         docnum = self.doc_count
         for name in self.text_fields:
             self.fields[name].add_tokens(docnum, tokens.get(name, ()))
-        self.fields[GRAMS_FIELD].add_set(docnum, grams)
+        self.fields[GRAMS_FIELD].add_grams(docnum, grams)
         self.doc_count += 1
 
     def add_segment(self, source: SegmentPostings, live: Iterable[int]) -> None:
@@ -192,37 +195,57 @@ class PostingsWriter:
         os.replace(temporary, path)
 
 
+class _BlockStream:
+    """Runs of uint32s written in compressed blocks of about BLOCK_VALUES; each term's
+    run lies in one block, found by the term's number."""
+
+    def __init__(self, out: Any) -> None:
+        self.out = out
+        self.block = _uint32()
+        self.first = _uint32()  # the first term of each block
+        self.start = _uint32()  # where each term's run starts in its block
+        self.offsets: list[int] = []
+
+    def add(self, number: int, *runs: Iterable[int]) -> None:
+        if len(self.block) >= BLOCK_VALUES:
+            self._close()
+        if len(self.first) == len(self.offsets):  # no block open (an empty run leaves one open and empty)
+            self.first.append(number)
+        self.start.append(len(self.block))
+        for run in runs:
+            self.block.extend(run)
+
+    def _close(self) -> None:
+        self.offsets.append(self.out.tell())
+        self.out.write(_pack(self.block))
+        del self.block[:]
+
+    def finish(self) -> None:
+        if len(self.first) > len(self.offsets):
+            self._close()
+        self.offsets.append(self.out.tell())  # end of the last block
+
+
 def _write_field(out: Any, builder: FieldBuilder) -> dict[str, Any]:
+    """Documents and frequencies in one stream of blocks, positions in another, so
+    that finding a term's documents never decompresses its positions."""
     terms = sorted(builder.terms)
     doc_counts = _uint32()
     position_counts = _uint32()
-    block_first = _uint32()  # the first term of each block
-    start_in_block = _uint32()
-    block_offsets: list[int] = []
-    block = _uint32()
-
-    def close_block() -> None:
-        block_offsets.append(out.tell())
-        out.write(_pack(block))
-        del block[:]
-
+    postings = _BlockStream(out)
+    positions = _BlockStream(out)
     for number, term in enumerate(terms):
         entry = builder.terms[term]
         documents = entry[0] if builder.positional else entry
-        if len(block) >= BLOCK_VALUES:
-            close_block()
-        if not block:
-            block_first.append(number)
-        start_in_block.append(len(block))
         doc_counts.append(len(documents))
-        block.extend(_deltas(documents))
         if builder.positional:
+            postings.add(number, _deltas(documents), entry[1])
             position_counts.append(len(entry[2]))
-            block.extend(entry[1])
-            block.extend(entry[2])
-    if block:
-        close_block()
-    block_offsets.append(out.tell())  # end of the last block
+            positions.add(number, entry[2])
+        else:
+            postings.add(number, _deltas(documents))
+    postings.finish()
+    positions.finish()
 
     def section(data: bytes) -> list[int]:
         offset = out.tell()
@@ -231,7 +254,7 @@ def _write_field(out: Any, builder: FieldBuilder) -> dict[str, Any]:
 
     # Bigrams are stored at a fixed width (no separators), so that a reader can look
     # them up without splitting hundreds of thousands of them into a list first.
-    width = FIXED_WIDTH if all(len(term) <= FIXED_WIDTH for term in terms) and not builder.positional else 0
+    width = FIXED_WIDTH if terms and all(len(term) <= FIXED_WIDTH for term in terms) else 0
     joined = "".join(term.ljust(width, "\0") for term in terms) if width else "\n".join(terms)
     return {
         "positional": builder.positional,
@@ -239,9 +262,15 @@ def _write_field(out: Any, builder: FieldBuilder) -> dict[str, Any]:
         "terms": section(zlib.compress(joined.encode("gb18030"), COMPRESSION)),
         "doc_counts": section(_pack(doc_counts)),
         "position_counts": section(_pack(position_counts)),
-        "block_first": section(_pack(block_first)),
-        "start_in_block": section(_pack(start_in_block)),
-        "block_offsets": section(zlib.compress(_to_bytes(array("q", block_offsets)), COMPRESSION)),
+        **{
+            f"{prefix}{name}": value
+            for prefix, stream in (("", postings), ("position_", positions))
+            for name, value in (
+                ("block_first", section(_pack(stream.first))),
+                ("start_in_block", section(_pack(stream.start))),
+                ("block_offsets", section(zlib.compress(_to_bytes(array("q", stream.offsets)), COMPRESSION))),
+            )
+        },
         "lengths": section(_pack(builder.lengths)),
         "total_length": sum(builder.lengths),
     }
@@ -262,45 +291,40 @@ class FieldPostings:
         self.positional: bool = spec["positional"]
         self.doc_counts = _unpack(section("doc_counts"))
         self.position_counts = _unpack(section("position_counts"))
-        self.block_first = _unpack(section("block_first"))
-        self.start_in_block = _unpack(section("start_in_block"))
-        self.block_offsets = array("q")
-        self.block_offsets.frombytes(zlib.decompress(section("block_offsets")))
-        if not _LITTLE:
-            self.block_offsets.byteswap()
+        self._postings = _BlockReader(data, *(section(name) for name in _STREAM_SECTIONS))
+        self._positions = _BlockReader(data, *(section(f"position_{name}") for name in _STREAM_SECTIONS))
         self.lengths = _unpack(section("lengths"))
         self.total_length: int = spec["total_length"]
-        self._blocks: dict[int, array[int]] = {}
+        self._found: dict[str, int] = {}
         # BM25's length part per document, filled by the ranking on first use
         self.norms: list[float] | None = None
 
     def _index(self, term: str) -> int:
-        i = bisect_left(self.terms, term)
-        return i if i < len(self.terms) and self.terms[i] == term else -1
+        """The term's number, or -1; remembered, since a query looks a term up
+        several times (document frequency, documents, positions)."""
+        i = self._found.get(term)
+        if i is None:
+            if len(self._found) > 4096:
+                self._found.clear()
+            i = bisect_left(self.terms, term)
+            i = self._found[term] = i if i < len(self.terms) and self.terms[i] == term else -1
+        return i
 
     def doc_frequency(self, term: str) -> int:
         i = self._index(term)
         return self.doc_counts[i] if i >= 0 else 0
 
-    def _block(self, number: int) -> array[int]:
-        block = self._blocks.get(number)
-        if block is None:
-            if len(self._blocks) > 64:
-                self._blocks.clear()
-            start, end = self.block_offsets[number], self.block_offsets[number + 1]
-            block = self._blocks[number] = _unpack(self._data[start:end])
-        return block
-
-    def _values(self, i: int) -> tuple[list[int], array[int] | None, array[int] | None]:
-        block = self._block(bisect_right(self.block_first, i) - 1)
-        start = self.start_in_block[i]
+    def _values(self, i: int) -> tuple[list[int], array[int] | None]:
+        block, start = self._postings.run(i)
         count = self.doc_counts[i]
         documents = list(accumulate(block[start : start + count]))
         if not self.positional:
-            return documents, None, None
-        frequencies = block[start + count : start + 2 * count]
-        positions = block[start + 2 * count : start + 2 * count + self.position_counts[i]]
-        return documents, frequencies, positions
+            return documents, None
+        return documents, block[start + count : start + 2 * count]
+
+    def _position_deltas(self, i: int) -> array[int]:
+        block, start = self._positions.run(i)
+        return block[start : start + self.position_counts[i]]
 
     def documents(self, term: str) -> tuple[list[int], array[int] | None]:
         """Document numbers holding `term`, and its frequency in each (None for a
@@ -308,17 +332,25 @@ class FieldPostings:
         i = self._index(term)
         if i < 0:
             return [], None
-        documents, frequencies, _ = self._values(i)
-        return documents, frequencies
+        return self._values(i)
 
     def positions(self, term: str, wanted: set[int]) -> dict[int, list[int]]:
         """Document number → the term's positions in it, for the `wanted` documents."""
         i = self._index(term)
         if i < 0 or not self.positional:
             return {}
-        documents, frequencies, deltas = self._values(i)
-        assert frequencies is not None and deltas is not None
+        documents, frequencies = self._values(i)
+        deltas = self._position_deltas(i)
+        assert frequencies is not None
         found: dict[int, list[int]] = {}
+        if len(wanted) * 8 < len(documents):  # a few documents of a long list: look them up
+            ends = list(accumulate(frequencies))
+            for docnum in wanted:
+                at = bisect_left(documents, docnum)
+                if at < len(documents) and documents[at] == docnum:
+                    end = ends[at]
+                    found[docnum] = list(accumulate(deltas[end - frequencies[at] : end]))
+            return found
         start = 0
         for docnum, count in zip(documents, frequencies, strict=True):
             if docnum in wanted:
@@ -334,7 +366,35 @@ class FieldPostings:
         """Every term with its documents, frequencies and position deltas (which
         restart at each document, so a document's run can be copied as it is)."""
         for i, term in enumerate(self.terms):
-            yield term, *self._values(i)
+            documents, frequencies = self._values(i)
+            yield term, documents, frequencies, self._position_deltas(i) if self.positional else None
+
+
+_STREAM_SECTIONS = ("block_first", "start_in_block", "block_offsets")
+
+
+class _BlockReader:
+    """The reading side of a _BlockStream, with the last blocks used kept unpacked."""
+
+    def __init__(self, data: Any, first: bytes, start: bytes, offsets: bytes) -> None:
+        self._data = data
+        self.first = _unpack(first)
+        self.start = _unpack(start)
+        self.offsets = array("q")
+        self.offsets.frombytes(zlib.decompress(offsets))
+        if not _LITTLE:
+            self.offsets.byteswap()
+        self._blocks: dict[int, array[int]] = {}
+
+    def run(self, i: int) -> tuple[array[int], int]:
+        """The block holding term `i`'s run, and where the run starts in it."""
+        number = bisect_right(self.first, i) - 1
+        block = self._blocks.get(number)
+        if block is None:
+            if len(self._blocks) > 64:
+                self._blocks.clear()
+            block = self._blocks[number] = _unpack(self._data[self.offsets[number] : self.offsets[number + 1]])
+        return block, self.start[i]
 
 
 class FixedWidthTerms:

@@ -21,14 +21,20 @@ from .store import Snapshot, rounded_lengths
 
 # Weight of each text field in the BM25F sum.
 FIELD_WEIGHTS: dict[str, float] = {"title": 1.0, "tags": 1.0, "summary": 1.0, "body": 1.0, "byline": 1.0}
-BM25_K1 = 0.9
-BM25_B = 0.4
+# A strong length normalisation: beside a vault of long notes, b 0.4 let long posts
+# collect scores from many words by accident (benchmarks/README.md, mixed runs).
+BM25_K1 = 1.2
+BM25_B = 0.9
 # A Han string found only as a substring (cut differently in the text, or part of a
 # longer word) scores with this weight; word matches rank above.
 SUBSTRING_WEIGHT = 0.5
 # Neighbouring query words whose junction bigram occurs in the document are likely
 # side by side there too, as in the query.
 ADJACENCY_WEIGHT = 0.5
+# A Han run of the query found as typed (all its characters together), and found in
+# a title, adds this share of its bigrams' weight.
+EXACT_WEIGHT = 1.0
+TITLE_EXACT_WEIGHT = 1.0
 # A word found in more than this share of documents (的, 是) says little on its own.
 COMMON_SHARE = 0.5
 
@@ -84,6 +90,7 @@ class Ranker:
         self.live_count = max(snapshot.live_count, 1)
         self._deleted = snapshot.deleted
         self._term_scores: dict[tuple[str, str], Scores] = {}
+        self._run_starts: dict[str, dict[int, list[int]]] = {}
         self._average_length: dict[str, float] = {}
 
     # -- raw postings and BM25 --
@@ -118,7 +125,7 @@ class Ranker:
             weight = self._idf(sum(len(documents) for _, documents, _, _ in found)) * (BM25_K1 + 1)
             for offset, documents, frequencies, table in found:
                 norms = self._norms(fieldname, table)
-                if frequencies is None:
+                if frequencies is None or fieldname == GRAMS_FIELD:  # a bigram counts once
                     part = {local + offset: weight / (1 + norms[local]) for local in documents}
                 else:
                     part = {
@@ -133,27 +140,30 @@ class Ranker:
     def grams_together(self, grams: list[str], among: Scores | None = None) -> Scores:
         """Documents holding every one of `grams` (bigrams), optionally only those
         `among` a set of candidates, scored by the sum of the bigrams' BM25. The
-        documents are intersected first, so a common bigram costs a set operation,
-        not a score per posting."""
-        found = [self._postings_of(GRAMS_FIELD, gram) for gram in grams]
-        if not grams or not all(found):
+        documents are intersected first, rarest bigram first, so a common bigram costs
+        a set operation, not a score per posting, and a run that occurs nowhere stops
+        as soon as its rarest bigrams have no document in common."""
+        if not grams:
             return {}
-        weight = sum(self._idf(sum(len(d) for _, d, _, _ in each)) for each in found) * (BM25_K1 + 1)
-        lists: dict[int, list[list[int]]] = {}
-        tables: dict[int, FieldPostings] = {}
-        for each in found:
-            for offset, documents, _, table in each:
-                lists.setdefault(offset, []).append(documents)
-                tables[offset] = table
+        frequency = {gram: self.document_frequency(GRAMS_FIELD, gram) for gram in grams}
+        if not all(frequency.values()):
+            return {}
+        weight = sum(self._idf(frequency[gram]) for gram in grams) * (BM25_K1 + 1)
+        rarest_first = sorted(set(grams), key=frequency.__getitem__)
         scores: Scores = {}
-        for offset, documents_of_grams in lists.items():
-            if len(documents_of_grams) < len(grams):  # a bigram missing from this segment
+        for postings, offset in self.snapshot.segments:
+            table = postings.field(GRAMS_FIELD)
+            common: set[int] | None = None
+            for gram in rarest_first:
+                documents = table.documents(gram)[0]
+                common = set(documents) if common is None else common.intersection(documents)
+                if not common:
+                    break
+            if not common:
                 continue
-            documents_of_grams.sort(key=len)
-            common = set(documents_of_grams[0]).intersection(*documents_of_grams[1:])
-            norms = self._norms(GRAMS_FIELD, tables[offset])
             if among is not None:
                 common = {local for local in common if local + offset in among}
+            norms = self._norms(GRAMS_FIELD, table)
             scores.update({local + offset: weight / (1 + norms[local]) for local in common})
         self._drop_deleted(scores)
         return scores
@@ -191,12 +201,61 @@ class Ranker:
         return total
 
     def substring(self, text: str) -> Scores:
-        """Documents where the normalised Han string occurs (approximately: all of its
-        bigrams occur), scored by the bigrams' BM25, weighted down."""
+        """Documents where the normalised Han string occurs, scored by its bigrams'
+        BM25, weighted down."""
         if len(text) == 1:
             return self._character(text)
         matched = self.grams_together(substring_grams(text))
+        if len(text) > 2:
+            starts = self.run_starts(text)
+            matched = {docnum: score for docnum, score in matched.items() if docnum in starts}
         return {docnum: score * SUBSTRING_WEIGHT for docnum, score in matched.items()}
+
+    def run_starts(self, text: str) -> dict[int, list[int]]:
+        """Document → the offsets at which the normalised Han string `text` (two or more
+        characters) stands in it: where its bigrams follow one another. Offsets count
+        characters of the document's text fields joined by newlines, title first."""
+        cached = self._run_starts.get(text)
+        if cached is not None:
+            return cached
+        grams = substring_grams(text)
+        candidates = sorted(self.grams_together(grams))
+        found: dict[int, list[int]] = {}
+        for postings, offset in self.snapshot.segments:
+            table = postings.field(GRAMS_FIELD)
+            local = {d - offset for d in candidates if offset <= d < offset + postings.doc_count}
+            if not local:
+                continue
+            positions = [table.positions(gram, local) for gram in grams]
+            for docnum in local:
+                starts = set(positions[0].get(docnum, ()))
+                for shift, of_gram in enumerate(positions[1:], 1):
+                    starts.intersection_update(p - shift for p in of_gram.get(docnum, ()))
+                if starts:
+                    found[docnum + offset] = sorted(starts)
+        self._run_starts[text] = found
+        return found
+
+    def exact(self, text: str) -> tuple[Scores, Scores]:
+        """Bonuses for documents holding the normalised Han run `text` as typed, and for
+        those whose title holds it: the idf of the run as one term (a run as common as
+        年的时候 says little)."""
+        starts = self.run_starts(text)
+        if not starts:
+            return {}, {}
+        weight = self._idf(len(starts)) * (BM25_K1 + 1)
+        verbatim = {docnum: weight * EXACT_WEIGHT for docnum in starts}
+        titled = {docnum: weight * TITLE_EXACT_WEIGHT for docnum in self.in_titles(text)}
+        return verbatim, titled
+
+    def in_titles(self, text: str) -> set[int]:
+        """Documents whose title holds the normalised Han string `text` (two or more
+        characters) as written: the title is the first of the joined fields."""
+        cards = self.snapshot.cards()
+        return {
+            docnum for docnum, starts in self.run_starts(text).items()
+            if starts[0] + len(text) <= len(cards[docnum].title)
+        }
 
     def _character(self, char: str) -> Scores:
         grams = {
@@ -255,7 +314,9 @@ class Ranker:
             return self.token(tokens[0], alone=True)
         substring = self.substring("".join(tokens)) if han else {}
         matched: set[int] = set(substring)
-        for fieldname in FIELD_WEIGHTS:
+        # Han characters must stand together as typed: a search-mode sub-word shares its
+        # word's position, so 开源 模型 would be "side by side" in 开源大模型.
+        for fieldname in () if han else FIELD_WEIGHTS:
             for postings, offset in self.snapshot.segments:
                 for local in _side_by_side(postings.field(fieldname), tokens):
                     docnum = local + offset

@@ -114,6 +114,7 @@ class Explanation:
     total: int
     contributions: tuple[Contribution, ...]
     missing: tuple[str, ...]  # query tokens found in no field of the document
+    unscored: tuple[str, ...] = ()  # question words and particles beside other words: not scored
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -126,6 +127,7 @@ class Explanation:
             "total": self.total,
             "contributions": [c.to_dict() for c in self.contributions],
             "missing": list(self.missing),
+            "unscored": list(self.unscored),
         }
 
 

@@ -152,7 +152,7 @@ def explain_document(snapshot: Snapshot, analyzer: Analyzer, query: str, docnum:
     is the one `run_search` gives it."""
     plan = plan_query(query, analyzer)
     ranker = Ranker(snapshot)
-    scores, match = rank(plan, ranker)
+    scores, _ = rank(plan, ranker)
     ordered = order(snapshot, scores, _sort_for(plan, "relevance"), len(scores)) if docnum in scores else []
     position = ordered.index(docnum) + 1 if ordered else None
     contributions: list[Contribution] = []
@@ -168,7 +168,8 @@ def explain_document(snapshot: Snapshot, analyzer: Analyzer, query: str, docnum:
         scores = [(name, ranker.term(name, term).get(docnum, 0.0) * weight) for name, weight in FIELD_WEIGHTS.items()]
         return any([record(name, term, score, note) for name, score in scores])
 
-    for token in dict.fromkeys(plan.terms):
+    scored = [token for token in dict.fromkeys(plan.terms) if token not in plan.weak]
+    for token in scored:
         if record_word(token, None):
             found.add(token)
         if is_han(token) and (len(token) > 1 or token in plan.alone):
@@ -181,20 +182,22 @@ def explain_document(snapshot: Snapshot, analyzer: Analyzer, query: str, docnum:
         record_word(entry, "dictionary name")
     for run in dict.fromkeys(plan.runs):
         record(GRAMS_FIELD, run, ranker.substring(run).get(docnum, 0.0), "substring")
-    for left, right in plan.adjacent:
+    for left, right in plan.adjacent:  # weak words too: 的 before a word still places it
         bonus = ranker.adjacency(left, right).get(docnum, 0.0)
         record(GRAMS_FIELD, left[-1] + right[0], bonus, f"{left} {right} side by side")
     contributions.sort(key=lambda c: -c.score)
+    missing = tuple(token for token in scored if token not in found)
     return Explanation(
         query=query,
         path=path,
         tokens=tuple(plan.terms),
-        match=match if position else "none",
+        match="none" if position is None else "partial" if missing else "all",
         score=scores.get(docnum, 0.0),
         rank=position,
         total=len(scores),
         contributions=tuple(contributions),
-        missing=tuple(t for t in dict.fromkeys(plan.terms) if t not in found),
+        missing=missing,
+        unscored=tuple(sorted(plan.weak, key=plan.terms.index)),
     )
 
 

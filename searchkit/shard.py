@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .analysis import Analyzer, gram_set
+from .analysis import Analyzer, gram_positions
 from .documents import TEXT_FIELDS, read_document
 from .errors import DocumentError
 from .records import Fingerprint
@@ -77,7 +77,8 @@ def index_shard(
                 skipped.append(SkippedFile(job.path, exc.reason))
                 continue
             texts = {name: document.text_of(name) for name in TEXT_FIELDS}
-            writer.add(document, job.fingerprint, field_tokens(analyzer, texts), gram_set("\n".join(texts.values())))
+            grams = gram_positions("\n".join(texts.values()))  # title first: ranking.in_titles
+            writer.add(document, job.fingerprint, field_tokens(analyzer, texts), grams)
             indexed.append(job.path)
             text_chars += len(document.body) + len(document.summary)
             if text_chars >= SEGMENT_TEXT_CHARS:

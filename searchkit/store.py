@@ -36,7 +36,7 @@ from .errors import DocumentError, IndexDamagedError, IndexLockedError, IndexNot
 from .postings import PostingsWriter, SegmentPostings, postings_path
 from .records import Card, Fingerprint, StoredDocument, decode_card, document_values, unpack_stored
 
-INDEX_FORMAT = 5
+INDEX_FORMAT = 6
 META_FILE = "searchkit.json"
 USER_DICTIONARY_FILE = "dictionary.txt"
 WRITER_PID_FILE = "writer.pid"
@@ -454,7 +454,11 @@ class SegmentWriter:
         return self._writer is not None
 
     def add(
-        self, document: Document, fingerprint: Fingerprint, tokens: dict[str, list[tuple[str, int]]], grams: set[str]
+        self,
+        document: Document,
+        fingerprint: Fingerprint,
+        tokens: dict[str, list[tuple[str, int]]],
+        grams: dict[str, list[int]],
     ) -> None:
         """Add one document with its tokens (token, position) per text field."""
         if self._writer is None:

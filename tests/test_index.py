@@ -214,4 +214,4 @@ def test_a_commit_between_opening_whoosh_and_the_postings_is_retried(
 
     monkeypatch.setattr(store, "SegmentPostings", vanishing)
     reader = Index(indexed.path)
-    assert [h.path for h in reader.search("并发提交的标记词")] == ["new.md"]
+    assert [h.path for h in reader.search("并发提交标记词")] == ["new.md"]
