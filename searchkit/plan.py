@@ -40,6 +40,8 @@ class _Group:
 
     tokens: list[str]
     run: str | None  # the normalised Han run, when the tokens are one
+    start: int = 0
+    end: int = 0
 
 
 @dataclass
@@ -53,7 +55,8 @@ class Plan:
     terms: list[str] = field(default_factory=list)  # positive tokens, for highlighting
     # (token, [token]) for words, (None, [phrase text]) for phrases
     leaves: list[tuple[str | None, list[str]]] = field(default_factory=list)
-    adjacent: list[tuple[str, str]] = field(default_factory=list)
+    adjacent: list[tuple[str, str]] = field(default_factory=list)  # neighbours in a Han run
+    neighbours: list[tuple[str, str]] = field(default_factory=list)  # other neighbouring words: Sora 2
     runs: list[str] = field(default_factory=list)  # Han runs of several tokens
     phrases: list[str] = field(default_factory=list)  # quoted phrases, normalised, marked whole
     entries: list[str] = field(default_factory=list)  # dictionary names spelled by the terms
@@ -78,8 +81,9 @@ class Plan:
             if is_han(token) and last is not None and last.run is not None and start == previous_end:
                 last.tokens.append(token)
                 last.run += token
+                last.end = end
             else:
-                groups.append(_Group([token], token if is_han(token) else None))
+                groups.append(_Group([token], token if is_han(token) else None, start, end))
             previous_end = end
         return groups
 
@@ -150,6 +154,9 @@ class Plan:
             for docnum, bonus in ranker.word(entry).items():
                 if docnum in scores:
                     scores[docnum] += bonus
+        for left, right in self.neighbours:
+            for docnum, bonus in ranker.side_by_side(left, right, among=scores).items():
+                scores[docnum] += bonus
         for left, right in self.adjacent:
             for docnum, bonus in ranker.adjacency(left, right, among=scores).items():
                 scores[docnum] += bonus
@@ -281,6 +288,10 @@ def _collect(plan: Plan, node: Node, negated: bool) -> None:
     elif isinstance(node, All | Any_):
         for item in node.items:
             _collect(plan, item, negated)
+        if isinstance(node, All) and not negated:
+            words = [item for item in node.items if isinstance(item, Word) and plan.tokens(item.text)]
+            for left, right in zip(words, words[1:], strict=False):
+                plan.neighbours.append((plan.tokens(left.text)[-1], plan.tokens(right.text)[0]))
     elif isinstance(node, Filter):
         if node.field == "title" and not negated:
             plan.terms.extend(plan.tokens(node.value))
@@ -294,7 +305,11 @@ def _collect(plan: Plan, node: Node, negated: bool) -> None:
                 plan.phrases.append(separator.join(tokens))
             return
         plan.leaves.extend((token, [token]) for token in tokens)
-        for group in plan.groups(node.text):
+        groups = plan.groups(node.text)
+        plan.neighbours.extend(
+            (a.tokens[-1], b.tokens[0]) for a, b in zip(groups, groups[1:], strict=False) if a.end == b.start
+        )
+        for group in groups:
             plan.adjacent.extend(zip(group.tokens, group.tokens[1:], strict=False))
             if len(group.tokens) > 1 and group.run is not None:
                 plan.runs.append(group.run)

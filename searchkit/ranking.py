@@ -329,18 +329,35 @@ class Ranker:
         scores = self.grams_together([left[-1] + right[0]], among)
         return {docnum: score * ADJACENCY_WEIGHT for docnum, score in scores.items()}
 
+    def side_by_side(self, left: str, right: str, among: Scores) -> Scores:
+        """Bonuses for the documents `among` the candidates where the word `right`
+        follows `left` in some field (`Sora 2`, `Claude Code`): the idf of the pair as
+        one term, as for a Han run found as typed."""
+        if compound_parts(left) or compound_parts(right):
+            return {}  # a joined name already matches its words side by side
+        found: set[int] = set()
+        for fieldname in FIELD_WEIGHTS:
+            for postings, offset in self.snapshot.segments:
+                local = {d - offset for d in among if offset <= d < offset + postings.doc_count}
+                found.update(d + offset for d in _side_by_side(postings.field(fieldname), [left, right], local))
+        bonus = self._idf(len(found)) * (BM25_K1 + 1) * EXACT_WEIGHT
+        return dict.fromkeys(found, bonus)
+
     def is_common(self, token: str) -> bool:
         limit = COMMON_SHARE * self.live_count
         return any(self.document_frequency(name, token) > limit for name in FIELD_WEIGHTS)
 
 
-def _side_by_side(table: FieldPostings, tokens: list[str]) -> Iterator[int]:
-    """Documents of one segment where `tokens` occur at consecutive positions."""
+def _side_by_side(table: FieldPostings, tokens: list[str], among: set[int] | None = None) -> Iterator[int]:
+    """Documents of one segment (`among` some, when given) where `tokens` occur at
+    consecutive positions."""
     documents: list[list[int]] = [table.documents(token)[0] for token in tokens]
     if not all(documents):
         return
     fewest = min(documents, key=len)
     candidates = set(fewest).intersection(*documents)
+    if among is not None:
+        candidates &= among
     if not candidates:
         return
     positions = [table.positions(token, candidates) for token in tokens]

@@ -182,6 +182,12 @@ def explain_document(snapshot: Snapshot, analyzer: Analyzer, query: str, docnum:
         record_word(entry, "dictionary name")
     for run in dict.fromkeys(plan.runs):
         record(GRAMS_FIELD, run, ranker.substring(run).get(docnum, 0.0), "substring")
+        verbatim, titled = ranker.exact(run)
+        record(GRAMS_FIELD, run, verbatim.get(docnum, 0.0), "as typed")
+        record("title", run, titled.get(docnum, 0.0), "as typed, in the title")
+    for left, right in plan.neighbours:
+        bonus = ranker.side_by_side(left, right, {docnum: 0.0}).get(docnum, 0.0)
+        record("words", f"{left} {right}", bonus, "side by side")
     for left, right in plan.adjacent:  # weak words too: 的 before a word still places it
         bonus = ranker.adjacency(left, right).get(docnum, 0.0)
         record(GRAMS_FIELD, left[-1] + right[0], bonus, f"{left} {right} side by side")
