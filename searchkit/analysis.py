@@ -274,6 +274,24 @@ def _traditional_folder() -> Any:
     return _folder
 
 
+_mainland: list[Any] = []
+
+
+def mainland_forms(text: str) -> list[str]:
+    """`text` in mainland vocabulary where Taiwan or Hong Kong usage differs (OpenCC
+    tw2sp and hk2s: 人工智慧 → 人工智能, 程式 → 程序, 網路 → 网络). Phrase conversion
+    changes lengths, so it serves queries only; documents are folded character by
+    character."""
+    if not _has_han(text):
+        return []
+    if not _mainland:
+        import opencc
+
+        _mainland.extend(opencc.OpenCC(config) for config in ("tw2sp", "hk2s"))
+    folded = _traditional_folder().convert(text)
+    return [form for form in dict.fromkeys(c.convert(text) for c in _mainland) if form != folded]
+
+
 def normalize(text: str) -> str:
     """Fold width, case and Traditional→Simplified; the result has `len(text)`.
 

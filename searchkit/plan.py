@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from .analysis import WEAK_WORDS, Analyzer, is_han
+from .analysis import WEAK_WORDS, Analyzer, is_han, mainland_forms
 from .errors import QueryError
 from .query import All, Any_, Filter, Node, Not, Phrase, Word, parse_query
 from .ranking import Ranker, Scores, add_into, intersection, union
@@ -62,6 +62,8 @@ class Plan:
     entries: list[str] = field(default_factory=list)  # dictionary names spelled by the terms
     alone: set[str] = field(default_factory=set)  # tokens typed as a word of their own
     weak: set[str] = field(default_factory=set)  # question words and particles beside other words
+    forms: dict[str, list[str]] = field(default_factory=dict)  # a word's mainland forms: 程式 → 程序
+    variants: list[str] = field(default_factory=list)  # tokens of those forms the word lacks, to mark
     _cuts: dict[str, list[tuple[str, int, int, int]]] = field(default_factory=dict)
 
     def tokens(self, text: str) -> list[str]:
@@ -166,15 +168,9 @@ class Plan:
         if isinstance(node, Filter):
             return self._filter(ranker, node)
         if isinstance(node, Word):
-            parts = []
-            for group in self._informative_groups(node):
-                if group.run is not None and len(group.tokens) > 1:
-                    tokens = [token for token in group.tokens if token not in self.weak] or group.tokens
-                    words = intersection([ranker.token(t, alone=False) for t in tokens])
-                    parts.append(union([words, ranker.substring(group.run)]))
-                else:
-                    parts.append(ranker.token(group.tokens[0], alone=True))
-            return intersection(parts)
+            found = self._word(ranker, node)
+            forms = [self._word(ranker, Word(form)) for form in self.forms.get(node.text, ())]
+            return union([found, *forms]) if forms else found
         if isinstance(node, Phrase):
             return self._phrase(ranker, node.text)
         if isinstance(node, Not):
@@ -195,6 +191,18 @@ class Plan:
                 for docnum in self.evaluate(ranker, item.operand):
                     result.pop(docnum, None)
         return result
+
+    def _word(self, ranker: Ranker, node: Word) -> Scores:
+        """The documents matching every informative group of one word of the query."""
+        parts = []
+        for group in self._informative_groups(node):
+            if group.run is not None and len(group.tokens) > 1:
+                tokens = [token for token in group.tokens if token not in self.weak] or group.tokens
+                words = intersection([ranker.token(t, alone=False) for t in tokens])
+                parts.append(union([words, ranker.substring(group.run)]))
+            else:
+                parts.append(ranker.token(group.tokens[0], alone=True))
+        return intersection(parts)
 
     def _informative_groups(self, node: Word) -> list[_Group]:
         groups = self.groups(node.text)
@@ -238,7 +246,7 @@ class Plan:
         single character cut out of a longer run (the 体 of 智能体 would light up 具体)."""
         return [
             term
-            for term in dict.fromkeys([*self.phrases, *self.runs, *self.terms])
+            for term in dict.fromkeys([*self.phrases, *self.runs, *self.terms, *self.variants])
             if term not in self.weak and not (len(term) == 1 and is_han(term) and term not in self.alone)
         ]
 
@@ -305,6 +313,11 @@ def _collect(plan: Plan, node: Node, negated: bool) -> None:
                 plan.phrases.append(separator.join(tokens))
             return
         plan.leaves.extend((token, [token]) for token in tokens)
+        for form in mainland_forms(node.text):
+            plan.forms.setdefault(node.text, []).append(form)
+            extra = [token for token in plan.tokens(form) if token not in tokens]
+            plan.leaves.extend((token, [token]) for token in extra)
+            plan.variants.extend(extra)
         groups = plan.groups(node.text)
         plan.neighbours.extend(
             (a.tokens[-1], b.tokens[0]) for a, b in zip(groups, groups[1:], strict=False) if a.end == b.start
