@@ -355,6 +355,8 @@ def _render_results(results: SearchResults, *, color: bool) -> str:
     if shown < results.total and (shown or results.offset):  # not for a count-only query (--limit 0)
         first = results.offset + 1
         header += f" (showing {first}–{results.offset + shown})" if shown else f" (none past {results.offset})"
+    if results.corrected_query is not None:
+        lines.append(f"showing results for {_clean(results.corrected_query)} (and as typed)")
     lines.append(header)
     for name, counts in results.facets.items():
         shown_counts = "  ".join(f"{_clean(value)} {count}" for value, count in counts[:10])

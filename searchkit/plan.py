@@ -17,10 +17,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from .analysis import WEAK_WORDS, Analyzer, is_han, mainland_forms
+from .analysis import WEAK_WORDS, Analyzer, is_han, mainland_forms, normalize
 from .errors import QueryError
 from .query import All, Any_, Filter, Node, Not, Phrase, Word, parse_query
 from .ranking import Ranker, Scores, add_into, intersection, union
+from .spelling import correction, is_candidate, split_words
 
 # Partial matches are scaled by (share of their words matched) ** this power: 0, a
 # plain sum, measured best (see benchmarks/README.md).
@@ -30,6 +31,9 @@ PARTIAL_COORD_POWER = 0.0
 # ranked as partial matches, full and partial together, since a short note with
 # the key words answers it better than a long post that has every word by accident.
 QUESTION_WORDS_MIN = 3
+# A mainland form of a word typed in Simplified characters must find this many times
+# the documents of the word as typed (plus one).
+FORM_COMMONER = 3
 SENTENCE_WORDS = 5
 
 
@@ -64,6 +68,7 @@ class Plan:
     weak: set[str] = field(default_factory=set)  # question words and particles beside other words
     forms: dict[str, list[str]] = field(default_factory=dict)  # a word's mainland forms: 程式 → 程序
     variants: list[str] = field(default_factory=list)  # tokens of those forms the word lacks, to mark
+    corrected: dict[str, str] = field(default_factory=dict)  # cluade → claude, claudecode → claude code
     _cuts: dict[str, list[tuple[str, int, int, int]]] = field(default_factory=dict)
 
     def tokens(self, text: str) -> list[str]:
@@ -116,7 +121,7 @@ class Plan:
             if token in self.weak:
                 continue
             if token is not None:
-                scores = ranker.token(token, alone=False)
+                scores = self._token(ranker, token, alone=False)
                 (optional if ranker.is_common(token) else required).append(scores)
             else:
                 required.append(self._phrase(ranker, tokens[0]))
@@ -198,11 +203,52 @@ class Plan:
         for group in self._informative_groups(node):
             if group.run is not None and len(group.tokens) > 1:
                 tokens = [token for token in group.tokens if token not in self.weak] or group.tokens
-                words = intersection([ranker.token(t, alone=False) for t in tokens])
+                words = intersection([self._token(ranker, t, alone=False) for t in tokens])
                 parts.append(union([words, ranker.substring(group.run)]))
             else:
-                parts.append(ranker.token(group.tokens[0], alone=True))
+                parts.append(self._token(ranker, group.tokens[0], alone=True))
         return intersection(parts)
+
+    def _token(self, ranker: Ranker, token: str, *, alone: bool) -> Scores:
+        """A token, and what it was corrected to, if anything."""
+        scores = ranker.token(token, alone=alone)
+        fixed = self.corrected.get(token)
+        if fixed is None:
+            return scores
+        # two words run together are searched as a joined name: claude-code, claude_code, "claude code"
+        return union([scores, ranker.token(fixed.replace(" ", "-"), alone=alone)])
+
+    def respell(self, ranker: Ranker) -> None:
+        """Add the mainland forms of Taiwan and Hong Kong words, and correct Latin
+        words that find almost nothing and are one or two letters off a common word
+        of the index, or two common words run together."""
+        for text in self.forms:
+            self._add_forms(ranker, text)
+        for token, _ in self.leaves:
+            if token is None or token in self.corrected or not is_candidate(token):
+                continue
+            fixed = correction(ranker.snapshot, token)
+            if fixed is not None:
+                self.corrected[token] = fixed
+                continue
+            pair = split_words(ranker.snapshot, token)
+            if pair is not None and ranker.phrase(list(pair), han=False):
+                self.corrected[token] = " ".join(pair)
+
+    def _add_forms(self, ranker: Ranker, text: str) -> None:
+        """A word's mainland forms, searched as well: always for a word typed in
+        Traditional characters; for one typed in Simplified (人工智慧) only when the form
+        finds several times more documents, since 文件 is a mainland word too."""
+        traditional = normalize(text) != text.lower()
+        tokens = self.tokens(text)
+        for form in mainland_forms(text):
+            if traditional or len(self._word(ranker, Word(form))) >= FORM_COMMONER * (
+                len(self._word(ranker, Word(text))) + 1
+            ):
+                self.forms[text].append(form)
+                extra = [token for token in self.tokens(form) if token not in tokens]
+                self.leaves.extend((token, [token]) for token in extra)
+                self.variants.extend(extra)
 
     def _informative_groups(self, node: Word) -> list[_Group]:
         groups = self.groups(node.text)
@@ -246,7 +292,9 @@ class Plan:
         single character cut out of a longer run (the 体 of 智能体 would light up 具体)."""
         return [
             term
-            for term in dict.fromkeys([*self.phrases, *self.runs, *self.terms, *self.variants])
+            for term in dict.fromkeys(
+                [*self.phrases, *self.runs, *self.terms, *self.variants, *self.corrected.values()]
+            )
             if term not in self.weak and not (len(term) == 1 and is_han(term) and term not in self.alone)
         ]
 
@@ -313,11 +361,8 @@ def _collect(plan: Plan, node: Node, negated: bool) -> None:
                 plan.phrases.append(separator.join(tokens))
             return
         plan.leaves.extend((token, [token]) for token in tokens)
-        for form in mainland_forms(node.text):
-            plan.forms.setdefault(node.text, []).append(form)
-            extra = [token for token in plan.tokens(form) if token not in tokens]
-            plan.leaves.extend((token, [token]) for token in extra)
-            plan.variants.extend(extra)
+        if mainland_forms(node.text):
+            plan.forms.setdefault(node.text, [])  # decided by respell, which sees the index
         groups = plan.groups(node.text)
         plan.neighbours.extend(
             (a.tokens[-1], b.tokens[0]) for a, b in zip(groups, groups[1:], strict=False) if a.end == b.start
@@ -343,6 +388,7 @@ def rank(plan: Plan, ranker: Ranker) -> tuple[Scores, str]:
     """Every matching document with its score, and how they match: "all" the query's
     words (question words and particles aside), else "partial" (documents matching
     some of them: when none has them all, or when the query reads as a sentence)."""
+    plan.respell(ranker)
     if not plan.is_sentence():
         scores = plan.strict(ranker)
         if scores:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, fields
 from typing import Any
@@ -65,6 +66,18 @@ class SearchResults:
     offset: int = 0
     # value counts over all matches, most frequent first: {"tag": [("AI", 120), ...]}
     facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+    # words searched for as well as typed: {"cluade": "claude"}
+    corrected: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def corrected_query(self) -> str | None:
+        """The query as searched, with its corrections: "Cluade Code" → "claude Code"."""
+        if not self.corrected:
+            return None
+        text = self.query
+        for typed, fixed in self.corrected.items():
+            text = re.sub(rf"(?<![A-Za-z]){re.escape(typed)}(?![A-Za-z])", fixed, text, flags=re.IGNORECASE)
+        return text
 
     def __iter__(self) -> Iterator[Hit]:
         return iter(self.hits)
@@ -80,6 +93,7 @@ class SearchResults:
             "query": self.query,
             "total": self.total,
             "match": self.match,
+            "corrected": dict(self.corrected),
             "offset": self.offset,
             "hits": [hit.to_dict(fields) for hit in self.hits],
         }

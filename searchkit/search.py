@@ -51,6 +51,7 @@ def run_search(
         hits=tuple(make_hit(snapshot, docnum, scores[docnum], marked, root) for docnum in page),
         offset=offset,
         facets=count_facets(snapshot, scores, facets),
+        corrected=dict(plan.corrected),
     )
 
 
@@ -177,6 +178,10 @@ def explain_document(snapshot: Snapshot, analyzer: Analyzer, query: str, docnum:
                 found.add(token)
         for form in ranker.compound_forms(token) if compound_parts(token) else ():
             if record_word(form, f"for {token}"):
+                found.add(token)
+    for token, fixed in plan.corrected.items():
+        for word in fixed.split():
+            if record_word(word, f"for {token}"):
                 found.add(token)
     for entry in plan.entries:
         record_word(entry, "dictionary name")

@@ -105,6 +105,7 @@ class Snapshot:
             set(range(self.doc_count)) - set(reader.all_doc_ids()) if reader.has_deletions() else None
         )
         self._columns: dict[str, dict[int, Any]] = {}
+        self.memo: dict[str, Any] = {}  # what other modules derive once per commit (spelling.py)
 
     def live_documents(self) -> Iterator[int]:
         return iter(self._searcher.reader().all_doc_ids())
