@@ -31,11 +31,14 @@ METADATA_KEYS: dict[str, tuple[str, ...]] = {
 SUMMARY_HEADINGS = {"摘要", "summary"}
 TAG_HEADINGS = {"关联主题"}
 DROPPED_HEADINGS = {"正文"}
+# generated lists of links to other notes, with their reasons (…；关联理由：上下游；): a
+# field of their own, scored low and quoted only when nothing else matches
+LINK_HEADINGS = {"相关文档", "相关词条"}
 
 # The fields of a Document the index searches (what a hit shows and what sorting needs
 # are declared by the records of records.py):
 # searchable text, each scored on its own; `byline` is the author and the source
-TEXT_FIELDS = ("title", "tags", "summary", "body", "byline")
+TEXT_FIELDS = ("title", "tags", "summary", "body", "byline", "links")
 KEYWORD_FIELDS = ("tag", "author", "source")  # exact-value filters: tag:AI author:宝玉
 
 _HEADING_2 = re.compile(r"^##[ \t]+(.+?)[ \t#]*$")
@@ -61,6 +64,7 @@ class Document:
     url: str | None = None
     summary: str = ""
     body: str = ""
+    links: str = ""  # the `## 相关文档` lists
     tags: tuple[str, ...] = ()
     # the full wiki-link targets of the tags (00-元语/AI), for `tag:00-元语/AI`
     tag_links: tuple[str, ...] = ()
@@ -168,7 +172,7 @@ def parse_document(text: str, path: str) -> tuple[Document, str | None]:
         warning = f"broken frontmatter, indexed as plain text ({first_line})"
         metadata, content = {}, text
 
-    first_heading, summary_md, body_md, tag_md = split_sections(content)
+    first_heading, summary_md, body_md, tag_md, links_md = split_sections(content)
     title = _text_value(_first(metadata, "title")) or first_heading or PurePosixPath(path).stem
     tags = _unique(_wiki_link_tags(tag_md) + _frontmatter_tags(metadata.get("tags")))
     document = Document(
@@ -180,6 +184,7 @@ def parse_document(text: str, path: str) -> tuple[Document, str | None]:
         url=_text_value(_first(metadata, "url")),
         summary=markdown_to_text(summary_md),
         body=markdown_to_text(body_md),
+        links=markdown_to_text(links_md),
         tags=tuple(tags),
         tag_links=tuple(_unique([m.group(1).strip() for m in _WIKI_LINK.finditer(tag_md)])),
         keywords=tuple(_keywords(title.strip(), tags, content, metadata)),
@@ -187,15 +192,15 @@ def parse_document(text: str, path: str) -> tuple[Document, str | None]:
     return document, warning
 
 
-def split_sections(content: str) -> tuple[str | None, str, str, str]:
-    """Split Markdown into (first `#` heading, summary, body, tag section).
+def split_sections(content: str) -> tuple[str | None, str, str, str, str]:
+    """Split Markdown into (first `#` heading, summary, body, tag section, link lists).
 
     `##` headings of other sections stay in the body as text; headings inside
     fenced code blocks are not headings. Under `## 关联主题` only the wiki-links are
     tags: its other lines (a note appended at the bottom) are body text too.
     """
     first_heading = None
-    parts: dict[str, list[str]] = {"summary": [], "body": [], "tags": []}
+    parts: dict[str, list[str]] = {"summary": [], "body": [], "tags": [], "links": []}
     current = "body"
     in_fence = False
     for line in content.split("\n"):
@@ -210,6 +215,9 @@ def split_sections(content: str) -> tuple[str | None, str, str, str]:
                     continue
                 if name in TAG_HEADINGS:
                     current = "tags"
+                    continue
+                if name in LINK_HEADINGS:
+                    current = "links"
                     continue
                 current = "body"
                 if name in DROPPED_HEADINGS:
@@ -226,6 +234,7 @@ def split_sections(content: str) -> tuple[str | None, str, str, str]:
         "\n".join(parts["summary"]),
         "\n".join(parts["body"]),
         "\n".join(parts["tags"]),
+        "\n".join(parts["links"]),
     )
 
 

@@ -19,8 +19,18 @@ from .analysis import COMPOUND_JOINERS, compound_parts, is_han, substring_grams
 from .postings import GRAMS_FIELD, FieldPostings
 from .store import Snapshot, rounded_lengths
 
-# Weight of each text field in the BM25F sum.
-FIELD_WEIGHTS: dict[str, float] = {"title": 1.0, "tags": 1.0, "summary": 1.0, "body": 1.0, "byline": 1.0}
+# Weight of each text field in the BM25F sum: equal (eval passages share their
+# article's title, and title boosts promoted the siblings), but the generated link
+# lists to other notes count little.
+LINKS_WEIGHT = 0.3
+FIELD_WEIGHTS: dict[str, float] = {
+    "title": 1.0,
+    "tags": 1.0,
+    "summary": 1.0,
+    "body": 1.0,
+    "byline": 1.0,
+    "links": LINKS_WEIGHT,
+}
 # A strong length normalisation: beside a vault of long notes, b 0.4 let long posts
 # collect scores from many words by accident (benchmarks/README.md, mixed runs).
 BM25_K1 = 1.2
@@ -193,11 +203,10 @@ class Ranker:
 
     def word(self, token: str) -> Scores:
         """A token as a word in any text field, weighted per field."""
-        if all(weight == 1.0 for weight in FIELD_WEIGHTS.values()):
-            return union(self.term(fieldname, token) for fieldname in FIELD_WEIGHTS)
-        total: Scores = {}
-        for fieldname, weight in FIELD_WEIGHTS.items():
-            add_into(total, self.term(fieldname, token), weight)
+        total = union(self.term(name, token) for name, weight in FIELD_WEIGHTS.items() if weight == 1.0)
+        for name, weight in FIELD_WEIGHTS.items():
+            if weight != 1.0:
+                add_into(total, self.term(name, token), weight)
         return total
 
     def substring(self, text: str) -> Scores:
@@ -253,7 +262,8 @@ class Ranker:
         characters) as written: the title is the first of the joined fields."""
         cards = self.snapshot.cards()
         return {
-            docnum for docnum, starts in self.run_starts(text).items()
+            docnum
+            for docnum, starts in self.run_starts(text).items()
             if starts[0] + len(text) <= len(cards[docnum].title)
         }
 

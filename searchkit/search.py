@@ -102,21 +102,25 @@ def count_facets(snapshot: Snapshot, scores: Scores, names: tuple[str, ...]) -> 
     }
 
 
-def current_body(root: Path | None, path: str) -> str:
-    """The body of the document at `path` as the file is now; "" when it cannot be
-    read (moved, deleted): the hit then shows its stored summary."""
+def current_text(root: Path | None, path: str) -> tuple[str, str]:
+    """The body and link lists of the document at `path` as the file is now; empty
+    when it cannot be read (moved, deleted): the hit then shows its stored summary."""
     if root is None:
-        return ""
+        return "", ""
     try:
-        return read_document(root / path, root).document.body
+        document = read_document(root / path, root).document
     except (DocumentError, ValueError):
-        return ""
+        return "", ""
+    return document.body, document.links
 
 
 def make_hit(snapshot: Snapshot, docnum: int, score: float, terms: list[str], root: Path | None) -> Hit:
     stored = snapshot.stored(docnum)
-    summary, body = stored.summary, current_body(root, stored.path)
+    summary, (body, links) = stored.summary, current_text(root, stored.path)
     snippet = cut_snippet(f"{summary}\n{body}" if summary else body, terms)
+    if links and terms and not snippet.ranges:  # the words are only in the link lists
+        in_links = cut_snippet(links, terms)
+        snippet = in_links if in_links.ranges else snippet
     return Hit(
         path=stored.path,
         title=stored.title or stored.path,
@@ -227,7 +231,7 @@ def related_documents(
     words (more-like-this, tf·idf-picked, BM25-scored) and its rarer tags."""
     ranker = Ranker(snapshot)
     stored = snapshot.stored(docnum)
-    text = "\n".join((stored.title, stored.summary, current_body(root, stored.path)))
+    text = "\n".join((stored.title, stored.summary, current_text(root, stored.path)[0]))
     frequencies: dict[str, int] = {}
     for token, _, _, _ in analyzer.iter_tokens(text, query=True):
         if (len(token) > 1 or not is_han(token)) and not token.isdigit():

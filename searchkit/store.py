@@ -36,7 +36,7 @@ from .errors import DocumentError, IndexDamagedError, IndexLockedError, IndexNot
 from .postings import PostingsWriter, SegmentPostings, postings_path
 from .records import Card, Fingerprint, StoredDocument, decode_card, document_values, unpack_stored
 
-INDEX_FORMAT = 6
+INDEX_FORMAT = 7
 META_FILE = "searchkit.json"
 USER_DICTIONARY_FILE = "dictionary.txt"
 WRITER_PID_FILE = "writer.pid"
