@@ -117,6 +117,8 @@ def tokens_of(analyzer: Analyzer, document: Document) -> dict[str, list[str]]:
         "tags": "\n".join(document.tags),
         "summary": document.summary,
         "body": document.body,
+        "byline": "\n".join(value for value in (document.author, document.source) if value),
+        "links": document.links,
     }
     return {name: [token for token, _, _, _ in analyzer.iter_tokens(texts[name])] for name in FIELDS}
 
