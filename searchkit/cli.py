@@ -357,6 +357,8 @@ def _render_results(results: SearchResults, *, color: bool) -> str:
         header += f" (showing {first}–{results.offset + shown})" if shown else f" (none past {results.offset})"
     if results.corrected_query is not None:
         lines.append(f"showing results for {_clean(results.corrected_query)} (and as typed)")
+    if results.topic is not None:
+        header += f", with the notes tagged {_clean(results.topic)}"
     lines.append(header)
     for name, counts in results.facets.items():
         shown_counts = "  ".join(f"{_clean(value)} {count}" for value, count in counts[:10])

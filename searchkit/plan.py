@@ -22,6 +22,7 @@ from .errors import QueryError
 from .query import All, Any_, Filter, Node, Not, Phrase, Word, parse_query
 from .ranking import Ranker, Scores, add_into, intersection, union
 from .spelling import correction, is_candidate, split_words
+from .topics import topic_bonuses
 
 # Partial matches are scaled by (share of their words matched) ** this power: 0, a
 # plain sum, measured best (see benchmarks/README.md).
@@ -31,8 +32,8 @@ PARTIAL_COORD_POWER = 0.0
 # ranked as partial matches, full and partial together, since a short note with
 # the key words answers it better than a long post that has every word by accident.
 QUESTION_WORDS_MIN = 3
-# A mainland form of a word typed in Simplified characters must find this many times
-# the documents of the word as typed (plus one).
+# A mainland form of a word typed in Simplified characters must find documents where
+# the word as typed finds none, or this many times its documents (plus one).
 FORM_COMMONER = 3
 SENTENCE_WORDS = 5
 
@@ -69,6 +70,8 @@ class Plan:
     forms: dict[str, list[str]] = field(default_factory=dict)  # a word's mainland forms: 程式 → 程序
     variants: list[str] = field(default_factory=list)  # tokens of those forms the word lacks, to mark
     corrected: dict[str, str] = field(default_factory=dict)  # cluade → claude, claudecode → claude code
+    topic: int | None = None  # the tag note whose documents `rank` lifted
+    topic_bonus: Scores = field(default_factory=dict)
     _cuts: dict[str, list[tuple[str, int, int, int]]] = field(default_factory=dict)
 
     def tokens(self, text: str) -> list[str]:
@@ -242,13 +245,16 @@ class Plan:
         traditional = normalize(text) != text.lower()
         tokens = self.tokens(text)
         for form in mainland_forms(text):
-            if traditional or len(self._word(ranker, Word(form))) >= FORM_COMMONER * (
-                len(self._word(ranker, Word(text))) + 1
-            ):
+            if traditional or self._form_finds_more(ranker, text, form):
                 self.forms[text].append(form)
                 extra = [token for token in self.tokens(form) if token not in tokens]
                 self.leaves.extend((token, [token]) for token in extra)
                 self.variants.extend(extra)
+
+    def _form_finds_more(self, ranker: Ranker, text: str, form: str) -> bool:
+        typed = len(self._word(ranker, Word(text)))
+        found = len(self._word(ranker, Word(form)))
+        return found > 0 and (typed == 0 or found >= FORM_COMMONER * (typed + 1))
 
     def _informative_groups(self, node: Word) -> list[_Group]:
         groups = self.groups(node.text)
@@ -389,6 +395,16 @@ def rank(plan: Plan, ranker: Ranker) -> tuple[Scores, str]:
     words (question words and particles aside), else "partial" (documents matching
     some of them: when none has them all, or when the query reads as a sentence)."""
     plan.respell(ranker)
+    scores, match = _match(plan, ranker)
+    if plan.terms and scores:
+        plan.topic_bonus, plan.topic = topic_bonuses(ranker.snapshot, scores)
+        if not plan.topic_bonus.keys() <= scores.keys():
+            match = "partial"
+        add_into(scores, plan.topic_bonus)
+    return scores, match
+
+
+def _match(plan: Plan, ranker: Ranker) -> tuple[Scores, str]:
     if not plan.is_sentence():
         scores = plan.strict(ranker)
         if scores:

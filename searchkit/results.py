@@ -68,6 +68,8 @@ class SearchResults:
     facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
     # words searched for as well as typed: {"cluade": "claude"}
     corrected: dict[str, str] = field(default_factory=dict)
+    # the tag whose notes were lifted (and added): its tag note matched the query well
+    topic: str | None = None
 
     @property
     def corrected_query(self) -> str | None:
@@ -94,6 +96,7 @@ class SearchResults:
             "total": self.total,
             "match": self.match,
             "corrected": dict(self.corrected),
+            "topic": self.topic,
             "offset": self.offset,
             "hits": [hit.to_dict(fields) for hit in self.hits],
         }

@@ -52,6 +52,7 @@ def run_search(
         offset=offset,
         facets=count_facets(snapshot, scores, facets),
         corrected=dict(plan.corrected),
+        topic=None if plan.topic is None else snapshot.cards()[plan.topic].title,
     )
 
 
@@ -200,6 +201,9 @@ def explain_document(snapshot: Snapshot, analyzer: Analyzer, query: str, docnum:
     for left, right in plan.adjacent:  # weak words too: 的 before a word still places it
         bonus = ranker.adjacency(left, right).get(docnum, 0.0)
         record(GRAMS_FIELD, left[-1] + right[0], bonus, f"{left} {right} side by side")
+    if plan.topic is not None:
+        note = snapshot.cards()[plan.topic].title
+        record("tags", note, plan.topic_bonus.get(docnum, 0.0), f"topic: tagged with the note {note}")
     contributions.sort(key=lambda c: -c.score)
     missing = tuple(token for token in scored if token not in found)
     return Explanation(

@@ -142,6 +142,10 @@ class Snapshot:
             found.update(docnum + offset for docnum in _matcher_ids(matcher))
         return found - self.deleted if self.deleted else found
 
+    def keyword_values(self, name: str) -> list[str]:
+        """Every value of a filter keyword in the index (deleted documents' included)."""
+        return [value.decode("utf-8") for value in self._searcher.reader().lexicon(name)]
+
     def keyword_frequency(self, name: str, value: str) -> int:
         return int(self._searcher.doc_frequency(name, value))
 

@@ -40,7 +40,7 @@ def test_json_output(vault: Path) -> None:
     run("index", str(vault))
     result = run("query", "好莱坞罢工", "--json", "--limit", "2")
     data = json.loads(result.stdout)
-    assert set(data) == {"query", "total", "match", "corrected", "offset", "hits"}
+    assert set(data) == {"query", "total", "match", "corrected", "topic", "offset", "hits"}
     assert data["query"] == "好莱坞罢工" and data["total"] == 3 and data["match"] == "all" and data["corrected"] == {}
     assert len(data["hits"]) == 2
     hit = data["hits"][0]
