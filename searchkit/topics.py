@@ -6,13 +6,19 @@ query asks, even where they repeat its words less than others.
 
 from __future__ import annotations
 
+import heapq
+
 from .ranking import Scores
 from .store import Snapshot
 
-# A tag note lifts its documents when it scores at least this share of the best match,
-MIN_SHARE = 0.5
-# by this share of its own score.
+# A tag note lifts its documents, by this share of its own score, when it scores at
+# least MIN_SHARE of the best match and, where the first TOP_MATCHES hold MIN_OTHERS
+# other documents or more, at least MIN_AGREEING of those carry its tag.
 WEIGHT = 0.5
+MIN_SHARE = 0.5
+TOP_MATCHES = 10
+MIN_OTHERS = 3
+MIN_AGREEING = 0.3
 MIN_TAGGED = 2
 MAX_SHARE = 0.2  # a tag on more documents than this (AI, llm) says little about one
 
@@ -47,14 +53,22 @@ def _link_targets(paths: dict[int, str]) -> dict[str, int]:
 
 
 def topic_bonuses(snapshot: Snapshot, scores: Scores) -> tuple[Scores, int | None]:
-    """Bonuses for the documents tagged with the best-matching tag note, if it matches
-    well enough and its tag is not on too many documents to say something; and that
-    note. Tagged documents without the query's words are included: they are about it."""
+    """Bonuses for the documents tagged with the best-matching tag note, and that note:
+    when the note scores near the best, its tag is not on too many documents
+    to say something, and the best other matches carry the tag too (a tag note is
+    short, so it ranks high for any word it has: 人工智能 is not a query about OpenAI).
+    Tagged documents without the query's words are included: they are about it."""
     notes = topic_notes(snapshot)
-    matched = [(scores[note], note) for note in notes if note in scores]
-    if not matched:
+    if not any(note in scores for note in notes):
         return {}, None
-    score, note = max(matched)
-    if score < MIN_SHARE * max(scores.values()) or len(notes[note]) > MAX_SHARE * snapshot.live_count:
+    score, note = max((scores[note], note) for note in notes if note in scores)
+    best = heapq.nlargest(TOP_MATCHES, scores, key=scores.__getitem__)
+    if score < MIN_SHARE * scores[best[0]]:
         return {}, None
-    return dict.fromkeys(notes[note], WEIGHT * score), note
+    tagged = notes[note]
+    others = [docnum for docnum in best if docnum not in notes]
+    if len(tagged) > MAX_SHARE * snapshot.live_count:
+        return {}, None
+    if len(others) >= MIN_OTHERS and sum(docnum in tagged for docnum in others) < MIN_AGREEING * len(others):
+        return {}, None
+    return dict.fromkeys(tagged, WEIGHT * scores[note]), note
