@@ -110,7 +110,8 @@ class Plan:
     def is_sentence(self) -> bool:
         if any(isinstance(node, Any_) for node in _nodes(self.root)):
             return False  # an explicit OR says how to combine the words
-        informative = sum(token not in self.weak for token, _ in self.leaves)
+        added = set(self.variants)  # a mainland form's words are the typed words again
+        informative = sum(token not in self.weak and token not in added for token, _ in self.leaves)
         return informative >= SENTENCE_WORDS or (informative >= QUESTION_WORDS_MIN and bool(self.weak))
 
     def partial(self, ranker: Ranker) -> tuple[Scores, bool]:

@@ -212,14 +212,17 @@ def test_taiwan_words_find_their_mainland_form(tmp_path: Path) -> None:
         tmp_path,
         {
             "ai.md": "---\ntitle: 发展\n---\n人工智能的发展很快。",
+            "code.md": "---\ntitle: 写代码\n---\n人工智能写程序，程序员看网络。",
             "folder.md": "---\ntitle: 整理\n---\n文件夹里的笔记。",
             "docs.md": "---\ntitle: 文档\n---\n文档夹是另一个词。",
         },
     )
     hit = ix.search("人工智慧").hits[0]
     assert hit.path == "ai.md" and "<mark>人工智能</mark>" in hit.snippet
-    assert [hit.path for hit in ix.search("人工智慧")] == ["ai.md"]
-    assert [hit.path for hit in ix.search("程式")] == []
+    assert {hit.path for hit in ix.search("人工智慧")} == {"ai.md", "code.md"}
+    assert [hit.path for hit in ix.search("程式")] == ["code.md"]
+    keywords = ix.search("人工智慧 程式 網路")  # three words: their forms do not make it a sentence
+    assert keywords.match == "all" and [hit.path for hit in keywords] == ["code.md"]
     # a Simplified word is not taken for Taiwan usage when it finds its own documents
     assert [hit.path for hit in ix.search("文件夹")] == ["folder.md"]
 
