@@ -107,6 +107,10 @@ class Plan:
         self._add_adjacency(ranker, scores)
         return scores
 
+    def only_words(self) -> bool:
+        """Whether the query is words alone: no quoted phrase, filter, exclusion or OR."""
+        return all(isinstance(node, Word | All) for node in _nodes(self.root))
+
     def is_sentence(self) -> bool:
         if any(isinstance(node, Any_) for node in _nodes(self.root)):
             return False  # an explicit OR says how to combine the words
@@ -398,10 +402,13 @@ def rank(plan: Plan, ranker: Ranker) -> tuple[Scores, str]:
     plan.respell(ranker)
     scores, match = _match(plan, ranker)
     if plan.terms and scores:
-        plan.topic_bonus, plan.topic = topic_bonuses(ranker.snapshot, scores)
-        if not plan.topic_bonus.keys() <= scores.keys():
+        bonus, plan.topic = topic_bonuses(ranker.snapshot, scores)
+        if not plan.only_words():  # a phrase, a filter or an exclusion says which documents
+            bonus = {docnum: value for docnum, value in bonus.items() if docnum in scores}
+        if not bonus.keys() <= scores.keys():
             match = "partial"
-        add_into(scores, plan.topic_bonus)
+        add_into(scores, bonus)
+        plan.topic_bonus = bonus
     return scores, match
 
 

@@ -264,5 +264,9 @@ def test_a_topic_query_lifts_the_notes_tagged_with_it(tmp_path: Path) -> None:
     assert paths.index("piper.md") < paths.index("chat.md") and paths.index("kokoro.md") < paths.index("chat.md")
     results = ix.search("语音合成")
     assert results.topic == "tts" and results.match == "partial" and "cosy.md" in paths
+    # a phrase, a filter or an exclusion says which documents: the topic only lifts them
+    for query in ('"语音"', "语音合成 path:piper", "语音合成 -Kokoro"):
+        assert "cosy.md" not in {hit.path for hit in ix.search(query)}, query
+    assert [hit.path for hit in ix.search("语音合成 path:piper")] == ["piper.md"]
     notes = {c.note for c in ix.explain("语音合成", "piper.md").contributions}
     assert any(note and note.startswith("topic") for note in notes)
