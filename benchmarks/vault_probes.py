@@ -7,7 +7,7 @@ Run from the repository root:
 
 The vault is indexed by searchkit and by the textbook (Whoosh + jieba's ChineseAnalyzer,
 OR between words; benchmarks/textbook.py) in a temporary folder. Each probe's right
-answer comes from the text of the files (title, summary and body as searchkit's parser
+answer comes from the text of the files (every field searchkit searches, as its parser
 reads them, compared as written), never from a hand-made list:
 
 - `verbatim`: a run of 4–8 Han characters cut from a random note, found in 1–5 notes:
@@ -65,6 +65,7 @@ from common import git_commit, log
 from textbook import Textbook
 
 from searchkit import Index, QueryError, load_document
+from searchkit.documents import TEXT_FIELDS
 
 REPO = Path(__file__).resolve().parents[1]
 HAN_RUN = re.compile(r"[\u4e00-\u9fff]{4,}")
@@ -97,7 +98,7 @@ def load_vault(folder: Path) -> dict[str, dict[str, str]]:
         document = load_document(file, folder)
         notes[document.path] = {
             "title": document.title,
-            "text": "\n".join((document.title, document.summary, document.body)),
+            "text": "\n".join(document.text_of(name) for name in TEXT_FIELDS),
             "author": document.author or "",
             "raw": file.read_text(encoding="utf-8-sig", errors="replace"),
         }
