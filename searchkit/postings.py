@@ -24,6 +24,7 @@ import zlib
 from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from functools import cached_property
 from itertools import accumulate, chain, islice
 from operator import sub
 from pathlib import Path
@@ -290,9 +291,8 @@ class FieldPostings:
         self.terms: Any = FixedWidthTerms(text, spec["width"]) if spec["width"] else text.split("\n") if text else []
         self.positional: bool = spec["positional"]
         self.doc_counts = _unpack(section("doc_counts"))
-        self.position_counts = _unpack(section("position_counts"))
+        self._section = section
         self._postings = _BlockReader(data, *(section(name) for name in _STREAM_SECTIONS))
-        self._positions = _BlockReader(data, *(section(f"position_{name}") for name in _STREAM_SECTIONS))
         self.lengths = _unpack(section("lengths"))
         self.total_length: int = spec["total_length"]
         self._found: dict[str, int] = {}
@@ -321,6 +321,16 @@ class FieldPostings:
         if not self.positional:
             return documents, None
         return documents, block[start + count : start + 2 * count]
+
+    # Positions are read by phrases and merges only: their tables are unpacked on first use,
+    # which keeps them off the path of a query that needs none (a cold `searchkit query`).
+    @cached_property
+    def position_counts(self) -> array[int]:
+        return _unpack(self._section("position_counts"))
+
+    @cached_property
+    def _positions(self) -> _BlockReader:
+        return _BlockReader(self._data, *(self._section(f"position_{name}") for name in _STREAM_SECTIONS))
 
     def _position_deltas(self, i: int) -> array[int]:
         block, start = self._positions.run(i)

@@ -23,52 +23,48 @@ MIN_TAGGED = 2
 MAX_SHARE = 0.2  # a tag on more documents than this (AI, llm) says little about one
 
 
-def topic_notes(snapshot: Snapshot) -> dict[int, frozenset[int]]:
-    """Tag note → the documents tagged with it; once per commit."""
-    found = snapshot.memo.get("topics")
+def _link_values(snapshot: Snapshot) -> frozenset[str]:
+    """The tag values that are wiki-link targets (`00-元语/tts`); once per commit."""
+    found = snapshot.memo.get("link values")
     if found is None:
-        by_link = _link_targets(snapshot.paths())
-        found = {}
-        for value in snapshot.keyword_values("tag"):
-            note = by_link.get(value)
-            if note is not None:
-                tagged = snapshot.keyword_documents("tag", value) - {note}
-                if len(tagged) >= MIN_TAGGED:
-                    found[note] = frozenset(tagged)
-        snapshot.memo["topics"] = found
+        found = snapshot.memo["link values"] = frozenset(v for v in snapshot.keyword_values("tag") if "/" in v)
     return found
 
 
-def _link_targets(paths: dict[int, str]) -> dict[str, int]:
-    """What a wiki-link may say to reach each document: its path without the suffix,
-    or any tail of it (`[[00-元语/tts]]` reaches `vault/00-元语/tts.md`, as in Obsidian),
-    when only one document has that tail."""
-    targets: dict[str, int | None] = {}
-    for docnum, path in paths.items():
-        parts = path.lower().rsplit(".", 1)[0].split("/")
-        for start in range(len(parts)):
-            tail = "/".join(parts[start:])
-            targets[tail] = docnum if tail not in targets else None
-    return {tail: docnum for tail, docnum in targets.items() if docnum is not None}
+def _linked_as(path: str, values: frozenset[str]) -> str | None:
+    """The link target that reaches the document at `path`: its path without the
+    suffix, or a tail of it (`[[00-元语/tts]]` reaches `vault/00-元语/tts.md`, as in
+    Obsidian)."""
+    parts = path.lower().rsplit(".", 1)[0].split("/")
+    for start in range(len(parts) - 1):
+        tail = "/".join(parts[start:])
+        if tail in values:
+            return tail
+    return None
 
 
 def topic_bonuses(snapshot: Snapshot, scores: Scores) -> tuple[Scores, int | None]:
     """Bonuses for the documents tagged with the best-matching tag note, and that note:
-    when the note scores near the best, its tag is not on too many documents
-    to say something, and the best other matches carry the tag too (a tag note is
-    short, so it ranks high for any word it has: 人工智能 is not a query about OpenAI).
-    Tagged documents without the query's words are included: they are about it."""
-    notes = topic_notes(snapshot)
-    if not any(note in scores for note in notes):
+    when the note scores near the best, its tag is not on too many documents to say
+    something, and the best other matches carry the tag too (a tag note is short, so
+    it ranks high for any word it has: 人工智能 is not a query about OpenAI). Tagged
+    documents without the query's words are included: they are about it."""
+    values = _link_values(snapshot)
+    if not values:
         return {}, None
-    score, note = max((scores[note], note) for note in notes if note in scores)
-    best = heapq.nlargest(TOP_MATCHES, scores, key=scores.__getitem__)
-    if score < MIN_SHARE * scores[best[0]]:
-        return {}, None
-    tagged = notes[note]
-    others = [docnum for docnum in best if docnum not in notes]
-    if len(tagged) > MAX_SHARE * snapshot.live_count:
-        return {}, None
-    if len(others) >= MIN_OTHERS and sum(docnum in tagged for docnum in others) < MIN_AGREEING * len(others):
-        return {}, None
-    return dict.fromkeys(tagged, WEIGHT * scores[note]), note
+    least = MIN_SHARE * max(scores.values())
+    paths = snapshot.paths()
+    strong = sorted(((score, docnum) for docnum, score in scores.items() if score >= least), reverse=True)
+    for score, note in strong:
+        value = _linked_as(paths[note], values)
+        if value is None:
+            continue
+        tagged = snapshot.keyword_documents("tag", value) - {note}
+        if not MIN_TAGGED <= len(tagged) <= MAX_SHARE * snapshot.live_count:
+            return {}, None
+        best = heapq.nlargest(TOP_MATCHES, scores, key=scores.__getitem__)
+        others = [docnum for docnum in best if docnum != note and _linked_as(paths[docnum], values) is None]
+        if len(others) >= MIN_OTHERS and sum(docnum in tagged for docnum in others) < MIN_AGREEING * len(others):
+            return {}, None
+        return dict.fromkeys(tagged, WEIGHT * score), note
+    return {}, None
