@@ -41,19 +41,34 @@ def is_candidate(word: str) -> bool:
     return len(word) >= MIN_TYPO_LENGTH and word.isascii() and word.isalpha()
 
 
+def _by_start(snapshot: Snapshot) -> dict[tuple[str, int], list[tuple[str, int]]]:
+    """The vocabulary by (first letter, length), most documents first: a word's
+    candidates are only those of its first letter and about its length."""
+    found = snapshot.memo.get("vocabulary by start")
+    if found is None:
+        found = {}
+        for term, count in sorted(vocabulary(snapshot).items(), key=lambda item: -item[1]):
+            found.setdefault((term[0], len(term)), []).append((term, count))
+        snapshot.memo["vocabulary by start"] = found
+    return found
+
+
 def correction(snapshot: Snapshot, word: str) -> str | None:
     """The common word of the index that `word` (lowercase letters) is a typo of, if
     it finds almost nothing and one is one edit away (two from TWO_TYPOS_LENGTH
     letters), the first letter kept."""
-    words = vocabulary(snapshot)
-    least = COMMONER * (words.get(word, 0) + 1)
+    least = COMMONER * (vocabulary(snapshot).get(word, 0) + 1)
     allowed = 2 if len(word) >= TWO_TYPOS_LENGTH else 1
+    by_start = _by_start(snapshot)
     best: tuple[int, int, str] | None = None  # fewest edits, then most documents
-    for term, count in words.items():
-        if count >= least and term[0] == word[0] and abs(len(term) - len(word)) <= allowed and term != word:
-            edits = edit_distance(word, term, allowed)
-            if edits <= allowed and (best is None or (edits, -count) < best[:2]):
-                best = (edits, -count, term)
+    for length in range(len(word) - allowed, len(word) + allowed + 1):
+        for term, count in by_start.get((word[0], length), ()):
+            if count < least:
+                break  # most documents first: the rest are rarer still
+            if term != word:
+                edits = edit_distance(word, term, allowed)
+                if edits <= allowed and (best is None or (edits, -count) < best[:2]):
+                    best = (edits, -count, term)
     return best[2] if best else None
 
 
