@@ -187,6 +187,7 @@ WORDS_CONTEXT = {"ignore_unknown_options": True}
 @click.option("--facets", default="", help="Count matches per value: any of tag,source,author,year.")
 @click.option("--fields", default="", help="JSON hit fields to add: author,source,url,summary (or a full list).")
 @click.option("--json", "as_json", is_flag=True, help="Print results as JSON.")
+@click.option("--prefix", is_flag=True, help="The last word is still being typed: Clau finds Claude.")
 @user_errors
 def query_command(
     words: tuple[str, ...],
@@ -197,6 +198,7 @@ def query_command(
     facets: str,
     fields: str,
     as_json: bool,
+    prefix: bool,
 ) -> None:
     """Search the index. Words must all match; "quoted words" are a phrase;
     OR between words; -word excludes; filters: tag:AI author:NAME source:NAME
@@ -217,7 +219,9 @@ def query_command(
         if name not in hit_fields:
             hit_fields.append(name)
     query = _query_text(words)
-    results = Index(index_path).search(query, limit=limit, offset=offset, sort=sort, facets=facet_names)
+    results = Index(index_path).search(
+        query, limit=limit, offset=offset, sort=sort, facets=facet_names, prefix=prefix
+    )
     if as_json:
         click.echo(_json(results.to_dict(hit_fields)))
         return

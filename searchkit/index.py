@@ -120,6 +120,7 @@ class Index:
         offset: int = 0,
         sort: str = "relevance",
         facets: Iterable[str] = (),
+        prefix: bool = False,
     ) -> SearchResults:
         """Search the index; hits are complete objects, usable after the index closes.
 
@@ -130,13 +131,23 @@ class Index:
         sort: "relevance" (newest first when the query has only filters), "date"
             (oldest first), "-date" (newest first) or "title"; undated documents last.
         facets: any of "tag", "source", "author", "year": counts over all matches.
+        prefix: the last word is still being typed (a search box): `clau` also
+            finds the commonest words it begins, `claude`, `clause`.
 
         >>> results = Index("index").search("好莱坞 罢工", limit=10)
         >>> [hit.path for hit in results]
         """
         snapshot = self._current_snapshot()
         return run_search(
-            snapshot, self._analyzer(), query, limit=limit, offset=offset, sort=sort, facets=facets, root=self.root()
+            snapshot,
+            self._analyzer(),
+            query,
+            limit=limit,
+            offset=offset,
+            sort=sort,
+            facets=facets,
+            root=self.root(),
+            prefix=prefix,
         )
 
     def related(self, path: str, *, limit: int = 10) -> SearchResults:

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from .analysis import WEAK_WORDS, Analyzer, is_han, mainland_forms, normalize
+from .analysis import WEAK_WORDS, Analyzer, compound_parts, is_han, mainland_forms, normalize
 from .errors import QueryError
 from .query import All, Any_, Filter, Node, Not, Phrase, Word, parse_query
 from .ranking import Ranker, Scores, add_into, intersection, union
@@ -70,6 +70,8 @@ class Plan:
     forms: dict[str, list[str]] = field(default_factory=dict)  # a word's mainland forms: 程式 → 程序
     variants: list[str] = field(default_factory=list)  # tokens of those forms the word lacks, to mark
     corrected: dict[str, str] = field(default_factory=dict)  # cluade → claude, claudecode → claude code
+    prefix: str | None = None  # the last word, being typed: it also matches the words it begins
+    completions: list[str] = field(default_factory=list)
     topic: int | None = None  # the tag note whose documents `rank` lifted
     topic_bonus: Scores = field(default_factory=dict)
     _cuts: dict[str, list[tuple[str, int, int, int]]] = field(default_factory=dict)
@@ -220,6 +222,8 @@ class Plan:
     def _token(self, ranker: Ranker, token: str, *, alone: bool) -> Scores:
         """A token, and what it was corrected to, if anything."""
         scores = ranker.token(token, alone=alone)
+        if token == self.prefix and self.completions:
+            scores = union([scores, *(ranker.word(word) for word in self.completions)])
         fixed = self.corrected.get(token)
         if fixed is None:
             return scores
@@ -232,8 +236,11 @@ class Plan:
         of the index, or two common words run together."""
         for text in self.forms:
             self._add_forms(ranker, text)
+        if self.prefix is not None:
+            self.completions = ranker.completions(self.prefix)
+            self.variants.extend(self.completions)
         for token, _ in self.leaves:
-            if token is None or token in self.corrected or not is_candidate(token):
+            if token is None or token in self.corrected or token == self.prefix or not is_candidate(token):
                 continue
             fixed = correction(ranker.snapshot, token)
             if fixed is not None:
@@ -310,8 +317,9 @@ class Plan:
         ]
 
 
-def plan_query(query: str, analyzer: Analyzer) -> Plan:
-    """Parse `query` and check that it asks for something. Raises QueryError."""
+def plan_query(query: str, analyzer: Analyzer, *, prefix: bool = False) -> Plan:
+    """Parse `query` and check that it asks for something; with `prefix`, its last
+    word is taken as still being typed. Raises QueryError."""
     plan = Plan(query, analyzer)
     tree = _prune(plan, parse_query(query))
     if tree is None:
@@ -324,6 +332,8 @@ def plan_query(query: str, analyzer: Analyzer) -> Plan:
     if any(token is None or token not in WEAK_WORDS for token in words):
         plan.weak = {token for token in words if token in WEAK_WORDS}
     plan.entries = [entry for _, _, entry in analyzer.find_entries(plan.terms)]
+    if prefix:
+        plan.prefix = _typed_last(plan, tree, query)
     return plan
 
 
@@ -384,6 +394,17 @@ def _collect(plan: Plan, node: Node, negated: bool) -> None:
                 plan.runs.append(group.run)
             else:
                 plan.alone.add(group.tokens[0])
+
+
+def _typed_last(plan: Plan, tree: Node, query: str) -> str | None:
+    """The Latin token the query ends in, when the query ends in a word being typed
+    (not a space, a quote or a filter). A Han run needs nothing: it already matches
+    where it begins a longer word (大模 finds 大模型)."""
+    last = tree.items[-1] if isinstance(tree, All) else tree
+    if query[-1:].isspace() or not isinstance(last, Word):
+        return None
+    token = plan.tokens(last.text)[-1]
+    return None if is_han(token) or compound_parts(token) else token
 
 
 def _nodes(node: Node) -> Iterator[Node]:

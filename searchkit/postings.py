@@ -372,6 +372,11 @@ class FieldPostings:
         start = bisect_left(self.terms, prefix)
         return list(_prefixed(islice(self.terms, start, None), prefix))
 
+    def prefix_frequencies(self, prefix: str) -> list[tuple[str, int]]:
+        """Each term beginning with `prefix`, with its document frequency."""
+        start = bisect_left(self.terms, prefix)
+        return [(term, self.doc_counts[start + i]) for i, term in enumerate(self.with_prefix(prefix))]
+
     def iter_all(self) -> Iterator[tuple[str, list[int], array[int] | None, array[int] | None]]:
         """Every term with its documents, frequencies and position deltas (which
         restart at each document, so a document's run can be copied as it is)."""

@@ -11,6 +11,7 @@ and is many times slower on the multi-field, multi-term queries searchkit builds
 
 from __future__ import annotations
 
+import heapq
 import math
 from array import array
 from collections.abc import Iterable, Iterator, Set
@@ -45,6 +46,8 @@ ADJACENCY_WEIGHT = 0.5
 # a title, adds this share of its bigrams' weight.
 EXACT_WEIGHT = 1.0
 TITLE_EXACT_WEIGHT = 1.0
+# A word being typed (prefix search) also matches the commonest words it begins.
+MAX_COMPLETIONS = 20
 # A word found in more than this share of documents (的, 是) says little on its own.
 COMMON_SHARE = 0.5
 
@@ -276,6 +279,17 @@ class Ranker:
             for docnum in self.term(GRAMS_FIELD, gram):
                 total[docnum] = SUBSTRING_WEIGHT
         return total
+
+    def completions(self, prefix: str) -> list[str]:
+        """The commonest words of the index (any text field) that begin with the Latin
+        `prefix` and are longer: what a word being typed may become (`clau` → claude)."""
+        frequencies: dict[str, int] = {}
+        for postings, _ in self.snapshot.segments:
+            for fieldname in FIELD_WEIGHTS:
+                for term, count in postings.field(fieldname).prefix_frequencies(prefix):
+                    if len(term) > len(prefix):
+                        frequencies[term] = frequencies.get(term, 0) + count
+        return heapq.nlargest(MAX_COMPLETIONS, frequencies, key=lambda term: (frequencies[term], term))
 
     def extensions(self, compound: str) -> set[str]:
         """Longer compounds that `compound` begins, in any text field: gpt-5 → gpt-5.2,

@@ -34,12 +34,13 @@ def run_search(
     sort: str = "relevance",
     facets: Iterable[str] = (),
     root: Path | None = None,
+    prefix: bool = False,
 ) -> SearchResults:
     """Run `query` on a snapshot of the index and copy the hits out of it; snippets
-    are cut from the files under `root`."""
+    are cut from the files under `root`. With `prefix`, the last word is being typed."""
     facets = tuple(facets)
     check_options(query, limit=limit, offset=offset, sort=sort, facets=facets)
-    plan = plan_query(query, analyzer)
+    plan = plan_query(query, analyzer, prefix=prefix)
     ranker = Ranker(snapshot)
     scores, match = rank(plan, ranker)
     page = order(snapshot, scores, _sort_for(plan, sort), offset + limit)[offset : offset + limit] if limit else []

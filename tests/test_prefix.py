@@ -1,0 +1,56 @@
+"""Prefix search: the last word of the query is still being typed (issue #14)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from searchkit import Index
+from searchkit.cli import cli
+
+from .conftest import write
+
+NOTES = {
+    "claude.md": "---\ntitle: Claude 入门\n---\n用 Claude 写代码。",
+    "clause.md": "---\ntitle: 合同\n---\n一条 clause 的解释。",
+    "model.md": "---\ntitle: 大模型\n---\n大模型推理的成本。",
+    "other.md": "---\ntitle: 杂记\n---\n今天没有写代码。",
+}
+
+
+def index_of(tmp_path: Path) -> Index:
+    for name, text in NOTES.items():
+        write(tmp_path / "vault" / name, text)
+    ix = Index(tmp_path / "index")
+    ix.update(tmp_path / "vault")
+    return ix
+
+
+def test_the_last_word_matches_the_words_it_begins(tmp_path: Path) -> None:
+    ix = index_of(tmp_path)
+    assert ix.search("Clau").total == 0
+    assert {hit.path for hit in ix.search("Clau", prefix=True)} == {"claude.md", "clause.md"}
+    assert [hit.path for hit in ix.search("写代码 Clau", prefix=True)] == ["claude.md"]
+    hit = ix.search("Clau", prefix=True).hits[0]
+    assert "<mark>" in hit.snippet  # the completed word is marked
+
+
+def test_only_the_word_being_typed(tmp_path: Path) -> None:
+    ix = index_of(tmp_path)
+    finished = ix.search("Clau 写代码", prefix=True)  # an earlier word is finished: no note has clau
+    assert finished.match == "partial" and "clause.md" not in {hit.path for hit in finished}
+    assert ix.search("Clau ", prefix=True).total == 0  # a space ends the word
+    assert ix.search('"Clau"', prefix=True).total == 0  # a quoted word is exact
+
+
+def test_han_runs_already_match_where_they_begin_a_word(tmp_path: Path) -> None:
+    ix = index_of(tmp_path)
+    assert [hit.path for hit in ix.search("大模", prefix=True)] == ["model.md"]
+    assert [hit.path for hit in ix.search("大模型 推", prefix=True)] == ["model.md"]
+
+
+def test_the_command_takes_prefix(tmp_path: Path) -> None:
+    ix = index_of(tmp_path)
+    result = CliRunner().invoke(cli, ["query", "Clau", "--prefix", "--index", str(ix.path), "--json"])
+    assert result.exit_code == 0 and '"total": 2' in result.output
