@@ -77,14 +77,18 @@ class Fts5Peer:
         title = str(post.get("title") or "")
         return file.relative_to(folder).as_posix(), segment(title), segment(post.content)
 
-    def search(self, query: str, limit: int = 10) -> list[tuple[str, str]]:
-        """(path, snippet) of the best `limit` documents, best first."""
+    def search(self, query: str, limit: int = 10, prefix: bool = False) -> list[tuple[str, str]]:
+        """(path, snippet) of the best `limit` documents, best first; with `prefix`, the
+        last word is a prefix (FTS5's `"word" *`), unless the query ends in a space."""
         words = query_words(query)
         if not words:
             return []
         if self._db is None:
             self._db = sqlite3.connect(self.db_file)
-        match = " ".join('"' + word.replace('"', '""') + '"' for word in words)
+        quoted = ['"' + word.replace('"', '""') + '"' for word in words]
+        if prefix and not query[-1:].isspace():
+            quoted[-1] += " *"
+        match = " ".join(quoted)
         rows = self._db.execute(
             "SELECT path, snippet(docs, 2, '<mark>', '</mark>', '…', 24) FROM docs "
             "WHERE docs MATCH ? ORDER BY rank LIMIT ?",

@@ -38,6 +38,10 @@ indexes that copy. Metrics per engine:
 - `query_p50_ms`, `query_p95_ms`: warm latency in one process, top 10 with
   snippets, over the QUERIES below after one warm-up pass, each query repeated
   `--query-repeats` times;
+- `prefix_p50_ms`, `prefix_p95_ms` ("as-you-type"): the same process, each of QUERIES cut
+  after every character (`大`, `大模`, `大模型`, `大模型 推`, …), searched once each after a
+  warm-up with the last word as a prefix (searchkit `prefix=True`, FTS5 `"word" *`; an
+  engine without a prefix mode, tantivy here and a baseline from before it, has no row);
 - `cold_query_ms`: a fresh process answering one query (`searchkit query "好莱坞 罢工"
   --index IDX`, or with `--baseline` `python -m searchkit query ...` for both searchkit
   and baseline, each from its own tree; for a peer, `python -c` importing the peer,
@@ -118,7 +122,8 @@ QUERIES = (
 
 # metrics compared as searchkit / peer
 RATIO_METRICS = ("index_s", "index_wall_s", "index_mib", "peak_rss_mib", "reindex_nochange_s",
-                 "reindex_changed_s", "query_p50_ms", "query_p95_ms", "query_max_ms", "cold_query_ms")
+                 "reindex_changed_s", "query_p50_ms", "query_p95_ms", "query_max_ms", "prefix_p50_ms",
+                 "prefix_p95_ms", "cold_query_ms")
 
 # metric -> (table heading, format); the table shows them in this order
 TABLE = {
@@ -129,6 +134,7 @@ TABLE = {
     "reindex_changed_s": ("re-index, 1 file changed s", "{:.2f}"),
     "query_p50_ms": ("warm query p50 ms", "{:.2f}"),
     "query_p95_ms": ("warm query p95 ms", "{:.2f}"),
+    "prefix_p95_ms": ("as-you-type p95 ms", "{:.2f}"),
     "cold_query_ms": ("cold CLI query ms", "{:,.0f}"),
 }
 
@@ -214,7 +220,9 @@ class SearchkitEngine:
         self.last_stats = self.index.update(self.folder)
         return int(self.last_stats.documents)
 
-    def search(self, query: str, limit: int = 10) -> list[tuple[str, str]]:
+    def search(self, query: str, limit: int = 10, prefix: bool = False) -> list[tuple[str, str]]:
+        if prefix:  # a baseline from before prefix search fails here, and has no prefix rows
+            return [(hit.path, hit.snippet) for hit in self.index.search(query, limit=limit, prefix=True)]
         return [(hit.path, hit.snippet) for hit in self.index.search(query, limit=limit)]
 
 
@@ -230,7 +238,9 @@ class PeerEngine:
     def build(self) -> int:
         return int(self.peer.build(self.folder))
 
-    def search(self, query: str, limit: int = 10) -> list[tuple[str, str]]:
+    def search(self, query: str, limit: int = 10, prefix: bool = False) -> list[tuple[str, str]]:
+        if prefix:
+            return list(self.peer.search(query, limit=limit, prefix=True))
         return list(self.peer.search(query, limit=limit))
 
 
@@ -310,6 +320,8 @@ def worker_query(args: argparse.Namespace) -> dict[str, Any]:
             engine.search(query, 10)
             timings[query].append((time.perf_counter() - started) * 1000)
     out: dict[str, Any] = {"timings_ms": timings, "hits": hits, "errors": errors, "snippets": snippets}
+    if args.engine != "textbook":
+        out["prefix_timings_ms"] = time_as_typed(engine)
     if args.engine in ("searchkit", "baseline"):
         out["searchkit_file"] = sys.modules["searchkit"].__file__
     if args.engine == "textbook":
@@ -321,6 +333,29 @@ def worker_query(args: argparse.Namespace) -> dict[str, Any]:
                 plain.append((time.perf_counter() - started) * 1000)
         out["plain_timings_ms"] = plain
     return out
+
+
+def as_typed(query: str) -> list[str]:
+    """The query cut after every character, as a search box sees it while it is typed
+    (a cut that ends in a space adds nothing: the same words)."""
+    return [query[:end] for end in range(1, len(query) + 1) if not query[end - 1].isspace()]
+
+
+def time_as_typed(engine: Any) -> list[float] | None:
+    """Milliseconds of each of QUERIES cut after every character, searched with the
+    last word as a prefix, top 10 with snippets; None when the engine cannot."""
+    cuts = [cut for query in QUERIES for cut in as_typed(query)]
+    timings = []
+    try:
+        for cut in cuts:  # warm-up
+            engine.search(cut, 10, prefix=True)
+    except TypeError:
+        return None
+    for cut in cuts:
+        started = time.perf_counter()
+        engine.search(cut, 10, prefix=True)
+        timings.append((time.perf_counter() - started) * 1000)
+    return timings
 
 
 def worker_help_modules(_args: argparse.Namespace) -> dict[str, Any]:
@@ -584,6 +619,10 @@ def run(args: argparse.Namespace) -> None:
             runner.emit(name, "query_p50_ms", statistics.median(timings))
             runner.emit(name, "query_p95_ms", percentile(timings, 0.95))
             runner.emit(name, "query_max_ms", max(timings))
+            typed = out.get("prefix_timings_ms")
+            if typed:
+                runner.emit(name, "prefix_p50_ms", statistics.median(typed))
+                runner.emit(name, "prefix_p95_ms", percentile(typed, 0.95), searches=len(typed))
             slowest = sorted(out["timings_ms"].items(), key=lambda item: -statistics.median(item[1]))[:5]
             runner.emit(name, "slowest_queries", None,
                         queries={q: round(statistics.median(t), 2) for q, t in slowest})
