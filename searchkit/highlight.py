@@ -24,8 +24,24 @@ _CONTEXT_BEFORE = 40
 _SENTENCE_END = re.compile(r"[。！？；]+[”’」』）)]*|[.!?;]+(?=\s|$)|\n+")
 
 
-def match_ranges(text: str, terms: Iterable[str]) -> list[tuple[int, int]]:
-    """Character ranges of `text` where any of the (normalised) `terms` occurs.
+@dataclass(frozen=True, slots=True)
+class SnippetSource:
+    """A document's text made ready for snippets: folded once (normalize keeps
+    offsets) and cut into its non-blank sentences once, however many queries it serves."""
+
+    text: str
+    folded: str
+    sentences: tuple[tuple[int, int], ...]
+
+    @classmethod
+    def of(cls, text: str) -> SnippetSource:
+        sentences = tuple(s for s in sentence_spans(text) if text[s[0] : s[1]].strip())
+        return cls(text, normalize(text), sentences)
+
+
+def match_ranges(text: str, terms: Iterable[str], folded: str | None = None) -> list[tuple[int, int]]:
+    """Character ranges of `text` where any of the (normalised) `terms` occurs
+    (`folded` is `normalize(text)`, when the caller has it).
 
     Han terms match anywhere; Latin and digit terms only as whole words, so `r`
     marks "R" but not the r of "Rust".
@@ -34,7 +50,7 @@ def match_ranges(text: str, terms: Iterable[str]) -> list[tuple[int, int]]:
     if pattern is None:
         return []
     merged: list[tuple[int, int]] = []
-    for match in pattern.finditer(normalize(text)):
+    for match in pattern.finditer(normalize(text) if folded is None else folded):
         start, end = match.span()
         if merged and merged[-1][1] == start:  # 提示|词 side by side: one mark
             merged[-1] = (merged[-1][0], end)
@@ -89,16 +105,17 @@ class Snippet:
         return "".join(pieces)
 
 
-def cut_snippet(text: str, terms: Iterable[str]) -> Snippet:
+def cut_snippet(text: str | SnippetSource, terms: Iterable[str]) -> Snippet:
     """One or two sentences of `text` around the best matches, with the ranges of
     matched words.
 
     >>> cut_snippet("前言。好莱坞编剧罢工持续了一百多天。后记", ["罢工"])
     Snippet(text='好莱坞编剧罢工持续了一百多天。后记', ranges=((5, 7),))
     """
-    ranges = match_ranges(text, terms)
-    window = _best_window(text, ranges)
-    return window_snippet(text, ranges, window)
+    source = text if isinstance(text, SnippetSource) else SnippetSource.of(text)
+    ranges = match_ranges(source.text, terms, source.folded)
+    window = _best_window(source, ranges)
+    return window_snippet(source.text, ranges, window)
 
 
 def make_snippet(text: str, terms: Iterable[str]) -> str:
@@ -110,8 +127,8 @@ def make_snippet(text: str, terms: Iterable[str]) -> str:
     return cut_snippet(text, terms).html()
 
 
-def _best_window(text: str, ranges: list[tuple[int, int]]) -> tuple[int, int]:
-    sentences = [s for s in sentence_spans(text) if text[s[0] : s[1]].strip()]
+def _best_window(source: SnippetSource, ranges: list[tuple[int, int]]) -> tuple[int, int]:
+    text, sentences = source.text, source.sentences
     if not sentences:
         return 0, 0
     # no match to show (a title-only match, a filter, a related document): start at the
@@ -120,7 +137,7 @@ def _best_window(text: str, ranges: list[tuple[int, int]]) -> tuple[int, int]:
         (i for i, (start, end) in enumerate(sentences) if end - start >= SNIPPET_MIN_CHARS // 2), 0
     )
     if ranges:
-        normalized = normalize(text)
+        normalized = source.folded
         best_score = (-1, -1)
         range_index = 0
         for index, (start, end) in enumerate(sentences):

@@ -7,6 +7,7 @@ copies everything out into the frozen objects of results.py.
 
 from __future__ import annotations
 
+import functools
 import heapq
 import math
 from collections.abc import Iterable
@@ -15,7 +16,7 @@ from pathlib import Path
 from .analysis import Analyzer, compound_parts, is_han
 from .documents import read_document
 from .errors import DocumentError
-from .highlight import cut_snippet
+from .highlight import SnippetSource, cut_snippet
 from .plan import Plan, plan_query, rank
 from .postings import GRAMS_FIELD
 from .query import Word, check_options
@@ -116,11 +117,37 @@ def current_text(root: Path | None, path: str) -> tuple[str, str]:
     return document.body, document.links
 
 
+SNIPPET_SOURCES = 512  # documents whose prepared text one process keeps
+
+
+def snippet_sources(root: Path | None, path: str, summary: str) -> tuple[SnippetSource, SnippetSource | None]:
+    """The summary and body of the file at `path`, and its link lists, ready for
+    snippets; kept for the file as it is now (its size and modification time), so a
+    page of hits that repeats (a search box as it is typed) reads no file twice."""
+    try:
+        stat = (root / path).stat() if root is not None else None
+    except OSError:
+        stat = None
+    if root is None or stat is None:
+        return SnippetSource.of(summary), None
+    return _prepared(root, path, summary, stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=SNIPPET_SOURCES)
+def _prepared(
+    root: Path, path: str, summary: str, _mtime_ns: int, _size: int
+) -> tuple[SnippetSource, SnippetSource | None]:
+    body, links = current_text(root, path)
+    main = SnippetSource.of(f"{summary}\n{body}" if summary else body)
+    return main, SnippetSource.of(links) if links else None
+
+
 def make_hit(snapshot: Snapshot, docnum: int, score: float, terms: list[str], root: Path | None) -> Hit:
     stored = snapshot.stored(docnum)
-    summary, (body, links) = stored.summary, current_text(root, stored.path)
-    snippet = cut_snippet(f"{summary}\n{body}" if summary else body, terms)
-    if links and terms and not snippet.ranges:  # the words are only in the link lists
+    summary = stored.summary
+    main, links = snippet_sources(root, stored.path, summary)
+    snippet = cut_snippet(main, terms)
+    if links is not None and terms and not snippet.ranges:  # the words are only in the link lists
         in_links = cut_snippet(links, terms)
         snippet = in_links if in_links.ranges else snippet
     return Hit(

@@ -265,3 +265,16 @@ def test_hits_keep_the_ranges_of_their_marks(indexed: Index) -> None:
             assert marked == [html_module.unescape(m) for m in re.findall(r"<mark>(.*?)</mark>", hit.snippet)]
             assert html_module.unescape(re.sub(r"</?mark>", "", hit.snippet)) == hit.snippet_text
             assert hit.to_dict(["snippet_ranges"]) == {"snippet_ranges": [list(r) for r in hit.snippet_ranges]}
+
+
+def test_a_snippet_follows_the_file_as_it_is_now(vault: Path, isolated_index: Path) -> None:
+    """Snippets are cut from the file; the prepared text kept between searches is
+    the file's as it is now, not as it was at the first search."""
+    note = write(vault / "n.md", "---\ntitle: 笔记\n---\n关于量子计算的第一版。")
+    ix = Index(isolated_index)
+    ix.update(vault)
+    assert "第一版" in ix.search("量子计算").hits[0].snippet
+    write(note, "---\ntitle: 笔记\n---\n关于量子计算的第二版，改过了。")
+    assert "第二版" in ix.search("量子计算").hits[0].snippet
+    note.unlink()
+    assert ix.search("量子计算").hits[0].snippet == ""  # gone: the stored summary (none here)
