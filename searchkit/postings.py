@@ -25,7 +25,7 @@ from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from functools import cached_property
-from itertools import accumulate, chain, islice
+from itertools import accumulate, chain
 from operator import sub
 from pathlib import Path
 from typing import Any
@@ -368,14 +368,28 @@ class FieldPostings:
             start += count
         return found
 
-    def with_prefix(self, prefix: str) -> list[str]:
+    def _prefix_range(self, prefix: str) -> range:
+        """The numbers of the terms that begin with `prefix`: both ends by bisection
+        (islice from the start would walk every term before them)."""
         start = bisect_left(self.terms, prefix)
-        return list(_prefixed(islice(self.terms, start, None), prefix))
+        if not prefix:
+            return range(start, len(self.terms))
+        last = ord(prefix[-1])
+        if last == sys.maxunicode:
+            end = start
+            while end < len(self.terms) and self.terms[end].startswith(prefix):
+                end += 1
+            return range(start, end)
+        return range(start, bisect_left(self.terms, prefix[:-1] + chr(last + 1), start))
+
+    def with_prefix(self, prefix: str) -> list[str]:
+        terms = self.terms
+        return [terms[i] for i in self._prefix_range(prefix)]
 
     def prefix_frequencies(self, prefix: str) -> list[tuple[str, int]]:
         """Each term beginning with `prefix`, with its document frequency."""
-        start = bisect_left(self.terms, prefix)
-        return [(term, self.doc_counts[start + i]) for i, term in enumerate(self.with_prefix(prefix))]
+        terms, counts = self.terms, self.doc_counts
+        return [(terms[i], counts[i]) for i in self._prefix_range(prefix)]
 
     def iter_all(self) -> Iterator[tuple[str, list[int], array[int] | None, array[int] | None]]:
         """Every term with its documents, frequencies and position deltas (which
@@ -428,13 +442,6 @@ class FixedWidthTerms:
             raise IndexError(index)
         start = index * self._width
         return self._text[start : start + self._width].rstrip("\0")
-
-
-def _prefixed(terms: Iterable[str], prefix: str) -> Iterator[str]:
-    for term in terms:
-        if not term.startswith(prefix):
-            return
-        yield term
 
 
 class SegmentPostings:
