@@ -32,6 +32,9 @@ PARTIAL_COORD_POWER = 0.0
 # ranked as partial matches, full and partial together, since a short note with
 # the key words answers it better than a long post that has every word by accident.
 QUESTION_WORDS_MIN = 3
+# A Latin word being typed is completed from this many letters: one letter begins
+# too many words (the, to, this) to say anything, and costs the most.
+MIN_PREFIX = 2
 # A mainland form of a word typed in Simplified characters must find documents where
 # the word as typed finds none, or this many times its documents (plus one).
 FORM_COMMONER = 3
@@ -404,7 +407,9 @@ def _typed_last(plan: Plan, tree: Node, query: str) -> str | None:
     if query[-1:].isspace() or not isinstance(last, Word):
         return None
     token = plan.tokens(last.text)[-1]
-    return None if is_han(token) or compound_parts(token) else token
+    if is_han(token) or compound_parts(token) or len(token) < MIN_PREFIX:
+        return None
+    return token
 
 
 def _nodes(node: Node) -> Iterator[Node]:

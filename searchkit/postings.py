@@ -386,6 +386,13 @@ class FieldPostings:
         terms = self.terms
         return [terms[i] for i in self._prefix_range(prefix)]
 
+    def documents_with_prefix(self, prefix: str) -> set[int]:
+        """The documents holding any term that begins with `prefix`."""
+        found: set[int] = set()
+        for i in self._prefix_range(prefix):
+            found.update(self._values(i)[0])
+        return found
+
     def prefix_frequencies(self, prefix: str) -> list[tuple[str, int]]:
         """Each term beginning with `prefix`, with its document frequency."""
         terms, counts = self.terms, self.doc_counts

@@ -271,13 +271,13 @@ class Ranker:
         }
 
     def _character(self, char: str) -> Scores:
-        grams = {
-            gram for postings, _ in self.snapshot.segments for gram in postings.field(GRAMS_FIELD).with_prefix(char)
-        }
+        """Documents holding a Han character: those with a bigram it begins (or the
+        character alone, where it ends a run), each at the flat substring weight."""
         total: Scores = {}
-        for gram in grams:
-            for docnum in self.term(GRAMS_FIELD, gram):
-                total[docnum] = SUBSTRING_WEIGHT
+        for postings, offset in self.snapshot.segments:
+            documents = postings.field(GRAMS_FIELD).documents_with_prefix(char)
+            total.update(dict.fromkeys((local + offset for local in documents), SUBSTRING_WEIGHT))
+        self._drop_deleted(total)
         return total
 
     def completions(self, prefix: str) -> list[str]:

@@ -42,6 +42,8 @@ def test_only_the_word_being_typed(tmp_path: Path) -> None:
     assert finished.match == "partial" and "clause.md" not in {hit.path for hit in finished}
     assert ix.search("Clau ", prefix=True).total == 0  # a space ends the word
     assert ix.search('"Clau"', prefix=True).total == 0  # a quoted word is exact
+    assert ix.search("c", prefix=True).total == 0  # one letter begins too many words to complete
+    assert ix.search("cl", prefix=True).total == 2
 
 
 def test_han_runs_already_match_where_they_begin_a_word(tmp_path: Path) -> None:
