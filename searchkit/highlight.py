@@ -41,36 +41,39 @@ class SnippetSource:
 
 def match_ranges(text: str, terms: Iterable[str], folded: str | None = None) -> list[tuple[int, int]]:
     """Character ranges of `text` where any of the (normalised) `terms` occurs
-    (`folded` is `normalize(text)`, when the caller has it).
+    (`folded` is `normalize(text)`, when the caller has it): leftmost first, the
+    longest term where several start at one place, neighbours joined into one.
 
     Han terms match anywhere; Latin and digit terms only as whole words, so `r`
     marks "R" but not the r of "Rust".
     """
-    pattern = _terms_pattern(terms)
-    if pattern is None:
-        return []
+    haystack = normalize(text) if folded is None else folded
+    found: list[tuple[int, int]] = []
+    for term in {term for term in terms if term}:
+        word_start, word_end = bool(_WORD_CHAR.match(term[0])), bool(_WORD_CHAR.match(term[-1]))
+        at = haystack.find(term)
+        while at >= 0:
+            end = at + len(term)
+            if not (word_start and at > 0 and _WORD_CHAR.match(haystack[at - 1])) and not (
+                word_end and end < len(haystack) and _WORD_CHAR.match(haystack[end])
+            ):
+                found.append((at, end))
+            at = haystack.find(term, at + 1)
+    found.sort(key=lambda span: (span[0], -span[1]))
     merged: list[tuple[int, int]] = []
-    for match in pattern.finditer(normalize(text) if folded is None else folded):
-        start, end = match.span()
+    covered = 0
+    for start, end in found:
+        if start < covered:  # inside the match before it, as a regex scan would skip it
+            continue
         if merged and merged[-1][1] == start:  # 提示|词 side by side: one mark
             merged[-1] = (merged[-1][0], end)
         else:
             merged.append((start, end))
+        covered = end
     return merged
 
 
-def _terms_pattern(terms: Iterable[str]) -> re.Pattern[str] | None:
-    alternatives = []
-    for term in sorted(set(terms), key=len, reverse=True):
-        if not term:
-            continue
-        escaped = re.escape(term)
-        if re.match(WORD_CHAR_CLASS, term[0]):
-            escaped = rf"(?<!{WORD_CHAR_CLASS}){escaped}"
-        if re.match(WORD_CHAR_CLASS, term[-1]):
-            escaped = rf"{escaped}(?!{WORD_CHAR_CLASS})"
-        alternatives.append(escaped)
-    return re.compile("|".join(alternatives)) if alternatives else None
+_WORD_CHAR = re.compile(WORD_CHAR_CLASS)
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:

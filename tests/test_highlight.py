@@ -6,6 +6,7 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from searchkit.analysis import WORD_CHAR_CLASS, normalize
 from searchkit.highlight import make_snippet, match_ranges, sentence_spans
 
 _TAG = re.compile(r"</?mark>")
@@ -80,3 +81,33 @@ def test_snippet_prefers_the_sentence_showing_more_of_the_query() -> None:
     text = "开头标记在这里。中间的文字。结尾标记在这里。"
     snippet = make_snippet(text, ["结尾标记", "结尾", "标记"])
     assert "<mark>结尾标记</mark>" in snippet and "开头" not in snippet
+
+
+def _regex_ranges(text: str, terms: list[str]) -> list[tuple[int, int]]:
+    """The reference: one regex of the terms, longest first, Latin ones as whole words."""
+    alternatives = []
+    for term in sorted(set(terms), key=len, reverse=True):
+        escaped = re.escape(term)
+        if re.match(WORD_CHAR_CLASS, term[0]):
+            escaped = rf"(?<!{WORD_CHAR_CLASS}){escaped}"
+        if re.match(WORD_CHAR_CLASS, term[-1]):
+            escaped = rf"{escaped}(?!{WORD_CHAR_CLASS})"
+        alternatives.append(escaped)
+    merged: list[tuple[int, int]] = []
+    for match in re.finditer("|".join(alternatives), normalize(text)):
+        start, end = match.span()
+        if merged and merged[-1][1] == start:
+            merged[-1] = (merged[-1][0], end)
+        else:
+            merged.append((start, end))
+    return merged
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    text=st.text(alphabet="好莱坞罢工提示词 ab-c.r R12 Rust 大模型。，寶", max_size=40),
+    terms=st.lists(st.sampled_from(["好莱坞", "罢工", "莱坞", "坞罢", "提示", "词", "r", "ab", "a", "b-c", "12",
+                                    "rust", "大模", "大模型", "模型", "c", "宝"]), min_size=1, max_size=5),
+)
+def test_match_ranges_finds_what_one_regex_of_the_terms_finds(text: str, terms: list[str]) -> None:
+    assert match_ranges(text, terms) == _regex_ranges(text, terms)
