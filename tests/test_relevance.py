@@ -270,3 +270,9 @@ def test_a_topic_query_lifts_the_notes_tagged_with_it(tmp_path: Path) -> None:
     assert [hit.path for hit in ix.search("语音合成 path:piper")] == ["piper.md"]
     notes = {c.note for c in ix.explain("语音合成", "piper.md").contributions}
     assert any(note and note.startswith("topic") for note in notes)
+
+
+def test_a_question_finds_something_in_a_one_document_index(tmp_path: Path) -> None:
+    ix = index_of(tmp_path, {"only.md": "---\ntitle: 工具\n---\n一个开源的大模型工具。"})
+    results = ix.search("有没有可以在本地运行大模型的开源工具")
+    assert [hit.path for hit in results] == ["only.md"] and results.match == "partial"
