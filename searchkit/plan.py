@@ -138,8 +138,6 @@ class Plan:
                 (optional if ranker.is_common(token) else required).append(scores)
             else:
                 required.append(self._phrase(ranker, tokens[0]))
-        if not any(required):  # the rarer words match nothing (a small index): the common ones count
-            required, optional = required + optional, []
         if not required:
             return {}, False
         matched: dict[int, int] = {}

@@ -50,6 +50,7 @@ TITLE_EXACT_WEIGHT = 1.0
 MAX_COMPLETIONS = 20
 # A word found in more than this share of documents (的, 是) says little on its own.
 COMMON_SHARE = 0.5
+COMMON_MIN_DOCUMENTS = 20
 
 Scores = dict[int, float]
 
@@ -368,6 +369,8 @@ class Ranker:
         return dict.fromkeys(found, bonus)
 
     def is_common(self, token: str) -> bool:
+        if self.live_count < COMMON_MIN_DOCUMENTS:
+            return False  # in a handful of documents every word is in most of them
         limit = COMMON_SHARE * self.live_count
         return any(self.document_frequency(name, token) > limit for name in FIELD_WEIGHTS)
 
