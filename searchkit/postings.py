@@ -101,29 +101,26 @@ class FieldBuilder:
             else:
                 positions.append(position)
         self.lengths.append(count)
-        terms = self.terms
-        for term, positions in seen.items():
-            entry = terms.get(term)
-            if entry is None:
-                entry = terms[term] = (_uint32(), _uint32(), _uint32())
-            entry[0].append(docnum)
-            entry[1].append(len(positions))
+        for positions in seen.values():
             if len(positions) > 1:
                 positions.sort()
-            entry[2].extend(_deltas(positions))
+        self._add_positions(docnum, seen)
 
     def add_grams(self, docnum: int, grams: Mapping[str, list[int]]) -> None:
         """A document's bigrams with their sorted offsets; its length is the number of
         distinct bigrams (a bigram scores by presence, not frequency)."""
         self.lengths.append(len(grams))
+        self._add_positions(docnum, grams)
+
+    def _add_positions(self, docnum: int, positions_of: Mapping[str, list[int]]) -> None:
         terms = self.terms
-        for term, offsets in grams.items():
+        for term, positions in positions_of.items():
             entry = terms.get(term)
             if entry is None:
                 entry = terms[term] = (_uint32(), _uint32(), _uint32())
             entry[0].append(docnum)
-            entry[1].append(len(offsets))
-            entry[2].extend(_deltas(offsets))
+            entry[1].append(len(positions))
+            entry[2].extend(_deltas(positions))
 
     def add_term(self, term: str, documents: list[int], frequencies: list[int], positions: list[int]) -> None:
         """Postings of a term from another segment (merging), already renumbered."""
