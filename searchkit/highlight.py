@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import re
+from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -140,17 +141,17 @@ def _best_window(source: SnippetSource, ranges: list[tuple[int, int]]) -> tuple[
         (i for i, (start, end) in enumerate(sentences) if end - start >= SNIPPET_MIN_CHARS // 2), 0
     )
     if ranges:
-        normalized = source.folded
+        # only the sentences holding a match can be best (a match never spans two: no
+        # term holds a line break or a sentence end followed by a space)
+        starts = [start for start, _ in sentences]
+        found: dict[int, list[str]] = {}
+        for match_start, match_end in ranges:
+            index = bisect_right(starts, match_start) - 1
+            if index >= 0 and match_start < sentences[index][1]:
+                found.setdefault(index, []).append(source.folded[match_start:match_end])
         best_score = (-1, -1)
-        range_index = 0
-        for index, (start, end) in enumerate(sentences):
-            while range_index < len(ranges) and ranges[range_index][1] <= start:
-                range_index += 1
-            inside = []
-            probe = range_index
-            while probe < len(ranges) and ranges[probe][0] < end:
-                inside.append(normalized[ranges[probe][0] : ranges[probe][1]])
-                probe += 1
+        for index in sorted(found):
+            inside = found[index]
             # the most of the query shown: distinct matched characters, then matches
             score = (sum(map(len, set(inside))), len(inside))
             if score > best_score:
