@@ -8,8 +8,13 @@ and their scores (summed from ranking.py's units).
 - question words and particles (什么, 哪一年, 有没有, 的, 可以: `analysis.WEAK_WORDS`)
   neither veto nor score when the query has other words: an answer rarely contains
   them, and every long post does;
-- when no document matches everything, the documents matching some of the words
-  are returned, those matching more of them first (`match == "partial"`).
+- a query that reads as a sentence ranks the documents with some of its words
+  beside those with all of them; a shorter one falls back to that when no document
+  matches everything (`match == "partial"`);
+- a Han run or words found as typed (verbatim, in a title, side by side) rank higher;
+- a Taiwan word also searches its mainland form, a mistyped Latin word its
+  correction, the last word of a prefix search the words it begins; a matching tag
+  note lifts the notes tagged with it (topics.py).
 """
 
 from __future__ import annotations
@@ -32,13 +37,13 @@ PARTIAL_COORD_POWER = 0.0
 # ranked as partial matches, full and partial together, since a short note with
 # the key words answers it better than a long post that has every word by accident.
 QUESTION_WORDS_MIN = 3
+SENTENCE_WORDS = 5
 # A Latin word being typed is completed from this many letters: one letter begins
 # too many words (the, to, this) to say anything, and costs the most.
 MIN_PREFIX = 2
 # A mainland form of a word typed in Simplified characters must find documents where
 # the word as typed finds none, or this many times its documents (plus one).
 FORM_COMMONER = 3
-SENTENCE_WORDS = 5
 
 
 @dataclass
