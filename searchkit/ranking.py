@@ -220,19 +220,20 @@ class Ranker:
             return self._character(text)
         matched = self.grams_together(substring_grams(text))
         if len(text) > 2:
-            starts = self.run_starts(text)
+            starts = self.run_starts(text, matched)
             matched = {docnum: score for docnum, score in matched.items() if docnum in starts}
         return {docnum: score * SUBSTRING_WEIGHT for docnum, score in matched.items()}
 
-    def run_starts(self, text: str) -> dict[int, list[int]]:
+    def run_starts(self, text: str, holding: Iterable[int] | None = None) -> dict[int, list[int]]:
         """Document → the offsets at which the normalised Han string `text` (two or more
         characters) stands in it: where its bigrams follow one another. Offsets count
-        characters of the document's text fields joined by newlines, title first."""
+        characters of the document's text fields joined by newlines, title first.
+        `holding`: the documents that hold all its bigrams, when the caller has them."""
         cached = self._run_starts.get(text)
         if cached is not None:
             return cached
         grams = substring_grams(text)
-        candidates = sorted(self.grams_together(grams))
+        candidates = sorted(self.grams_together(grams) if holding is None else holding)
         found: dict[int, list[int]] = {}
         for postings, offset in self.snapshot.segments:
             table = postings.field(GRAMS_FIELD)
@@ -256,10 +257,15 @@ class Ranker:
         starts = self.run_starts(text)
         if not starts:
             return {}, {}
-        weight = self._idf(len(starts)) * (BM25_K1 + 1)
+        weight = self._as_one_term(len(starts))
         verbatim = {docnum: weight * EXACT_WEIGHT for docnum in starts}
         titled = {docnum: weight * TITLE_EXACT_WEIGHT for docnum in self.in_titles(text)}
         return verbatim, titled
+
+    def _as_one_term(self, documents: int) -> float:
+        """The BM25 weight of something found once in each of `documents` documents,
+        without length normalisation: a run or a pair of words taken as one term."""
+        return self._idf(documents) * (BM25_K1 + 1)
 
     def in_titles(self, text: str) -> set[int]:
         """Documents whose title holds the normalised Han string `text` (two or more
@@ -338,15 +344,9 @@ class Ranker:
         if len(tokens) == 1:
             return self.token(tokens[0], alone=True)
         substring = self.substring("".join(tokens)) if han else {}
-        matched: set[int] = set(substring)
         # Han characters must stand together as typed: a search-mode sub-word shares its
         # word's position, so 开源 模型 would be "side by side" in 开源大模型.
-        for fieldname in () if han else FIELD_WEIGHTS:
-            for postings, offset in self.snapshot.segments:
-                for local in _side_by_side(postings.field(fieldname), tokens):
-                    docnum = local + offset
-                    if self._deleted is None or docnum not in self._deleted:
-                        matched.add(docnum)
+        matched = set(substring) if han else self._in_sequence(tokens)
         words = union([*(self.word(token) for token in tokens), substring])
         return {docnum: words.get(docnum, 0.0) for docnum in matched}
 
@@ -360,13 +360,22 @@ class Ranker:
         one term, as for a Han run found as typed."""
         if compound_parts(left) or compound_parts(right):
             return {}  # a joined name already matches its words side by side
+        found = self._in_sequence([left, right], among)
+        return dict.fromkeys(found, self._as_one_term(len(found)) * EXACT_WEIGHT)
+
+    def _in_sequence(self, tokens: list[str], among: Iterable[int] | None = None) -> set[int]:
+        """Live documents (`among` some, when given) where `tokens` stand at
+        consecutive positions in some text field."""
         found: set[int] = set()
-        for fieldname in FIELD_WEIGHTS:
-            for postings, offset in self.snapshot.segments:
+        for postings, offset in self.snapshot.segments:
+            local = None
+            if among is not None:
                 local = {d - offset for d in among if offset <= d < offset + postings.doc_count}
-                found.update(d + offset for d in _side_by_side(postings.field(fieldname), [left, right], local))
-        bonus = self._idf(len(found)) * (BM25_K1 + 1) * EXACT_WEIGHT
-        return dict.fromkeys(found, bonus)
+                if not local:
+                    continue
+            for fieldname in FIELD_WEIGHTS:
+                found.update(d + offset for d in _side_by_side(postings.field(fieldname), tokens, local))
+        return found - self._deleted if self._deleted else found
 
     def is_common(self, token: str) -> bool:
         if self.live_count < COMMON_MIN_DOCUMENTS:
