@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from .analysis import WEAK_WORDS, Analyzer, compound_parts, is_han, mainland_forms, normalize
 from .errors import QueryError
 from .query import All, Any_, Filter, Node, Not, Phrase, Word, parse_query
-from .ranking import Ranker, Scores, add_into, intersection, union
+from .ranking import Ranker, Scores, add_into, intersection, lift, union
 from .spelling import correction, is_candidate, split_words
 from .topics import topic_bonuses
 
@@ -76,6 +76,8 @@ class Plan:
     alone: set[str] = field(default_factory=set)  # tokens typed as a word of their own
     weak: set[str] = field(default_factory=set)  # question words and particles beside other words
     forms: dict[str, list[str]] = field(default_factory=dict)  # a word's mainland forms: 程式 → 程序
+    # a word's mainland forms by OpenCC, before respell decides which the index bears out
+    candidate_forms: dict[str, list[str]] = field(default_factory=dict)
     variants: list[str] = field(default_factory=list)  # tokens of those forms the word lacks, to mark
     corrected: dict[str, str] = field(default_factory=dict)  # cluade → claude, claudecode → claude code
     prefix: str | None = None  # the last word, being typed: it also matches the words it begins
@@ -152,9 +154,7 @@ class Plan:
             for docnum in scores:
                 matched[docnum] = matched.get(docnum, 0) + 1
         for scores in optional:
-            for docnum, score in scores.items():
-                if docnum in total:
-                    total[docnum] += score
+            lift(total, scores)
         for excluded in self._negatives(ranker):
             for docnum in excluded:
                 total.pop(docnum, None)
@@ -172,19 +172,13 @@ class Plan:
         as typed, in the text and in the title."""
         for run in dict.fromkeys(self.runs):
             for bonuses in ranker.exact(run):
-                for docnum, bonus in bonuses.items():
-                    if docnum in scores:
-                        scores[docnum] += bonus
+                lift(scores, bonuses)
         for entry in self.entries:
-            for docnum, bonus in ranker.word(entry).items():
-                if docnum in scores:
-                    scores[docnum] += bonus
+            lift(scores, ranker.word(entry))
         for left, right in self.neighbours:
-            for docnum, bonus in ranker.side_by_side(left, right, among=scores).items():
-                scores[docnum] += bonus
+            lift(scores, ranker.side_by_side(left, right, among=scores))
         for left, right in self.adjacent:
-            for docnum, bonus in ranker.adjacency(left, right, among=scores).items():
-                scores[docnum] += bonus
+            lift(scores, ranker.adjacency(left, right, among=scores))
 
     def evaluate(self, ranker: Ranker, node: Node) -> Scores:
         """The documents matching `node`, with their scores."""
@@ -242,8 +236,8 @@ class Plan:
         """Add the mainland forms of Taiwan and Hong Kong words, and correct Latin
         words that find almost nothing and are one or two letters off a common word
         of the index, or two common words run together."""
-        for text in self.forms:
-            self._add_forms(ranker, text)
+        for text, forms in self.candidate_forms.items():
+            self._add_forms(ranker, text, forms)
         if self.prefix is not None:
             self.completions = ranker.completions(self.prefix)
             self.variants.extend(self.completions)
@@ -258,15 +252,15 @@ class Plan:
             if pair is not None and ranker.phrase(list(pair), han=False):
                 self.corrected[token] = " ".join(pair)
 
-    def _add_forms(self, ranker: Ranker, text: str) -> None:
+    def _add_forms(self, ranker: Ranker, text: str, forms: list[str]) -> None:
         """A word's mainland forms, searched as well: always for a word typed in
         Traditional characters; for one typed in Simplified (人工智慧) only when the form
         finds several times more documents, since 文件 is a mainland word too."""
         traditional = normalize(text) != text.lower()
         tokens = self.tokens(text)
-        for form in mainland_forms(text):
+        for form in forms:
             if traditional or self._form_finds_more(ranker, text, form):
-                self.forms[text].append(form)
+                self.forms.setdefault(text, []).append(form)
                 extra = [token for token in self.tokens(form) if token not in tokens]
                 self.leaves.extend((token, [token]) for token in extra)
                 self.variants.extend(extra)
@@ -390,8 +384,9 @@ def _collect(plan: Plan, node: Node, negated: bool) -> None:
                 plan.phrases.append(separator.join(tokens))
             return
         plan.leaves.extend((token, [token]) for token in tokens)
-        if mainland_forms(node.text):
-            plan.forms.setdefault(node.text, [])  # decided by respell, which sees the index
+        forms = mainland_forms(node.text)
+        if forms:
+            plan.candidate_forms[node.text] = forms
         groups = plan.groups(node.text)
         plan.neighbours.extend(
             (a.tokens[-1], b.tokens[0]) for a, b in zip(groups, groups[1:], strict=False) if a.end == b.start

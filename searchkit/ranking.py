@@ -68,6 +68,12 @@ def add_into(target: Scores, source: Scores, weight: float = 1.0) -> None:
         target.update({docnum: get(docnum, 0.0) + score * weight for docnum, score in source.items()})
 
 
+def lift(target: Scores, bonuses: Scores) -> None:
+    """Add `bonuses` to the documents already in `target`, and to no other."""
+    for docnum in target.keys() & bonuses.keys():
+        target[docnum] += bonuses[docnum]
+
+
 def union(parts: Iterable[Scores]) -> Scores:
     ordered = sorted(parts, key=len, reverse=True)
     if not ordered:
