@@ -2,8 +2,9 @@
 
 Run from the repository root:
 
-    python benchmarks/scale.py                          # 10k, 30k and 100k documents (hours)
+    python benchmarks/scale.py                          # 10k, 30k and 100k documents (~12 min)
     python benchmarks/scale.py --sizes 3000,10000       # a quicker look
+    python benchmarks/scale.py --sizes 30000 --keep /tmp/scale   # keep the vault and index (for breakdown.py)
 
 Each synthetic vault is a seeded recombination of the real vault's paragraphs (so the
 vocabulary and the mix of Chinese, English and code are realistic): every document gets a
@@ -69,12 +70,18 @@ def main() -> None:
     parser.add_argument("--sizes", default="10000,30000,100000")
     parser.add_argument("--corpus", type=Path, default=REPO.parent / "shared" / "corpus" / "kb")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--keep", type=Path, help="write the vaults and indexes here and keep them (for profiling)")
     args = parser.parse_args()
+    if not any(args.corpus.rglob("*.md")):
+        raise SystemExit(f"no Markdown files under {args.corpus}; give the vault with --corpus")
     commit = git_commit()
     rows = []
     for size in (int(s) for s in args.sizes.split(",")):
         with tempfile.TemporaryDirectory() as tmp:
-            vault, index = Path(tmp) / "vault", Path(tmp) / "index"
+            kept = args.keep / str(size) if args.keep else Path(tmp)
+            vault, index = kept / "vault", kept / "index"
+            if vault.exists() or index.exists():
+                raise SystemExit(f"{kept} already holds a vault or an index; give an empty --keep folder")
             started = time.perf_counter()
             write_vault(vault, size, args.seed, args.corpus)
             log(f"[{size}] vault written in {time.perf_counter() - started:.0f} s ({folder_mib(vault):.0f} MiB)")
