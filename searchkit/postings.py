@@ -30,6 +30,8 @@ from operator import sub
 from pathlib import Path
 from typing import Any
 
+from .terms import FixedWidthTerms, bisect_terms
+
 MAGIC = b"searchkit-postings 3\n"
 SUFFIX = ".skp"
 GRAMS_FIELD = "grams"
@@ -303,7 +305,7 @@ class FieldPostings:
         if i is None:
             if len(self._found) > 4096:
                 self._found.clear()
-            i = _bisect(self.terms, term)
+            i = bisect_terms(self.terms, term)
             i = self._found[term] = i if i < len(self.terms) and self.terms[i] == term else -1
         return i
 
@@ -341,15 +343,22 @@ class FieldPostings:
             return [], None
         return self._values(i)
 
-    def positions(self, term: str, wanted: set[int]) -> dict[int, list[int]]:
-        """Document number → the term's positions in it, for the `wanted` documents."""
+    def occurrences(self, term: str) -> tuple[list[int], array[int], array[int]] | None:
+        """The term's documents, frequency in each, and position deltas (restarting at
+        each document): its whole list, for work over many documents at once."""
         i = self._index(term)
         if i < 0 or not self.positional:
-            return {}
+            return None
         documents, frequencies = self._values(i)
-        deltas = self._position_deltas(i)
         assert frequencies is not None
+        return documents, frequencies, self._position_deltas(i)
+
+    def positions(self, term: str, wanted: set[int]) -> dict[int, list[int]]:
+        """Document number → the term's positions in it, for the `wanted` documents."""
         found: dict[int, list[int]] = {}
+        if (occurrences := self.occurrences(term)) is None:
+            return found
+        documents, frequencies, deltas = occurrences
         if len(wanted) * 8 < len(documents):  # a few documents of a long list: look them up
             ends = list(accumulate(frequencies))
             for docnum in wanted:
@@ -368,7 +377,7 @@ class FieldPostings:
     def _prefix_range(self, prefix: str) -> range:
         """The numbers of the terms that begin with `prefix`: both ends by bisection
         (islice from the start would walk every term before them)."""
-        start = _bisect(self.terms, prefix)
+        start = bisect_terms(self.terms, prefix)
         if not prefix:
             return range(start, len(self.terms))
         last = ord(prefix[-1])
@@ -377,7 +386,7 @@ class FieldPostings:
             while end < len(self.terms) and self.terms[end].startswith(prefix):
                 end += 1
             return range(start, end)
-        return range(start, _bisect(self.terms, prefix[:-1] + chr(last + 1), start))
+        return range(start, bisect_terms(self.terms, prefix[:-1] + chr(last + 1), start))
 
     def with_prefix(self, prefix: str) -> list[str]:
         terms = self.terms
@@ -428,45 +437,6 @@ class _BlockReader:
                 self._blocks.clear()
             block = self._blocks[number] = _unpack(self._data[self.offsets[number] : self.offsets[number + 1]])
         return block, self.start[i]
-
-
-def _bisect(terms: Any, term: str, low: int = 0) -> int:
-    if isinstance(terms, FixedWidthTerms):
-        return terms.bisect_left(term, low)
-    return bisect_left(terms, term, low)
-
-
-class FixedWidthTerms:
-    """A sorted sequence of terms of at most `width` characters, stored as one string
-    with shorter terms padded by NUL (which sorts first, keeping the order)."""
-
-    def __init__(self, text: str, width: int) -> None:
-        self._text = text
-        self._width = width
-        self._count = len(text) // width
-
-    def __len__(self) -> int:
-        return self._count
-
-    def bisect_left(self, term: str, low: int = 0) -> int:
-        """Where `term` is or would be, as `bisect.bisect_left`, comparing the stored
-        slices directly (five times faster than bisecting through __getitem__)."""
-        text, width = self._text, self._width
-        key = term.ljust(width, "\0")  # a longer term sorts after its first `width` characters
-        high = self._count
-        while low < high:
-            middle = (low + high) // 2
-            if text[middle * width : middle * width + width] < key:
-                low = middle + 1
-            else:
-                high = middle
-        return low
-
-    def __getitem__(self, index: int) -> str:
-        if not 0 <= index < len(self):
-            raise IndexError(index)
-        start = index * self._width
-        return self._text[start : start + self._width].rstrip("\0")
 
 
 class SegmentPostings:

@@ -14,10 +14,12 @@ from __future__ import annotations
 import heapq
 import math
 from array import array
+from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Set
 
 from .analysis import COMPOUND_JOINERS, compound_parts, is_han, substring_grams
-from .postings import GRAMS_FIELD, FieldPostings
+from .postings import GRAMS_FIELD, FieldPostings, SegmentPostings
+from .sequences import sequence_starts
 from .store import Snapshot, rounded_lengths
 
 # Weight of each text field in the BM25F sum: equal (eval passages share their
@@ -110,7 +112,7 @@ class Ranker:
         self.live_count = max(snapshot.live_count, 1)
         self._deleted = snapshot.deleted
         self._term_scores: dict[tuple[str, str], Scores] = {}
-        self._run_starts: dict[str, dict[int, list[int]]] = {}
+        self._run_starts: dict[str, dict[int, int]] = {}
         self._average_length: dict[str, float] = {}
 
     # -- raw postings and BM25 --
@@ -188,6 +190,16 @@ class Ranker:
         self._drop_deleted(scores)
         return scores
 
+    def _by_segment(self, docnums: Iterable[int]) -> Iterator[tuple[SegmentPostings, int, set[int]]]:
+        """Each segment holding some of `docnums`, with their numbers in it: one pass
+        over the sorted numbers, not one per segment."""
+        ordered = sorted(docnums)
+        for postings, offset in self.snapshot.segments:
+            low = bisect_left(ordered, offset)
+            high = bisect_left(ordered, offset + postings.doc_count, low)
+            if high > low:
+                yield postings, offset, {docnum - offset for docnum in ordered[low:high]}
+
     def _drop_deleted(self, scores: Scores) -> None:
         if self._deleted:
             for docnum in self._deleted.intersection(scores):
@@ -230,29 +242,19 @@ class Ranker:
             matched = {docnum: score for docnum, score in matched.items() if docnum in starts}
         return {docnum: score * SUBSTRING_WEIGHT for docnum, score in matched.items()}
 
-    def run_starts(self, text: str, holding: Iterable[int] | None = None) -> dict[int, list[int]]:
-        """Document → the offsets at which the normalised Han string `text` (two or more
-        characters) stands in it: where its bigrams follow one another. Offsets count
+    def run_starts(self, text: str, holding: Iterable[int] | None = None) -> dict[int, int]:
+        """Document → the first offset at which the normalised Han string `text` (two or
+        more characters) stands in it: where its bigrams follow one another. Offsets count
         characters of the document's text fields joined by newlines, title first.
         `holding`: the documents that hold all its bigrams, when the caller has them."""
         cached = self._run_starts.get(text)
         if cached is not None:
             return cached
         grams = substring_grams(text)
-        candidates = sorted(self.grams_together(grams) if holding is None else holding)
-        found: dict[int, list[int]] = {}
-        for postings, offset in self.snapshot.segments:
-            table = postings.field(GRAMS_FIELD)
-            local = {d - offset for d in candidates if offset <= d < offset + postings.doc_count}
-            if not local:
-                continue
-            positions = [table.positions(gram, local) for gram in grams]
-            for docnum in local:
-                starts = set(positions[0].get(docnum, ()))
-                for shift, of_gram in enumerate(positions[1:], 1):
-                    starts.intersection_update(p - shift for p in of_gram.get(docnum, ()))
-                if starts:
-                    found[docnum + offset] = sorted(starts)
+        found: dict[int, int] = {}
+        for postings, offset, local in self._by_segment(self.grams_together(grams) if holding is None else holding):
+            starts = sequence_starts(postings.field(GRAMS_FIELD), grams, local)
+            found.update({docnum + offset: start for docnum, start in starts.items()})
         self._run_starts[text] = found
         return found
 
@@ -276,12 +278,12 @@ class Ranker:
     def in_titles(self, text: str) -> set[int]:
         """Documents whose title holds the normalised Han string `text` (two or more
         characters) as written: the title is the first of the joined fields."""
-        cards = self.snapshot.cards()
-        return {
-            docnum
-            for docnum, starts in self.run_starts(text).items()
-            if starts[0] + len(text) <= len(cards[docnum].title)
-        }
+        lengths = self.snapshot.memo.get("title lengths")
+        if lengths is None:
+            cards = self.snapshot.cards()
+            lengths = self.snapshot.memo["title lengths"] = {d: len(card.title) for d, card in cards.items()}
+        size = len(text)
+        return {docnum for docnum, start in self.run_starts(text).items() if start + size <= lengths[docnum]}
 
     def _character(self, char: str) -> Scores:
         """Documents holding a Han character: those with a bigram it begins (or the
@@ -373,12 +375,8 @@ class Ranker:
         """Live documents (`among` some, when given) where `tokens` stand at
         consecutive positions in some text field."""
         found: set[int] = set()
-        for postings, offset in self.snapshot.segments:
-            local = None
-            if among is not None:
-                local = {d - offset for d in among if offset <= d < offset + postings.doc_count}
-                if not local:
-                    continue
+        every = ((postings, offset, None) for postings, offset in self.snapshot.segments)
+        for postings, offset, local in every if among is None else self._by_segment(among):
             for fieldname in FIELD_WEIGHTS:
                 found.update(d + offset for d in _side_by_side(postings.field(fieldname), tokens, local))
         return found - self._deleted if self._deleted else found
@@ -402,12 +400,4 @@ def _side_by_side(table: FieldPostings, tokens: list[str], among: set[int] | Non
         candidates &= among
     if not candidates:
         return
-    positions = [table.positions(token, candidates) for token in tokens]
-    for docnum in sorted(candidates):
-        starts = set(positions[0][docnum])
-        for shift, found in enumerate(positions[1:], 1):
-            starts.intersection_update(p - shift for p in found[docnum])
-            if not starts:
-                break
-        if starts:
-            yield docnum
+    yield from sequence_starts(table, tokens, candidates)

@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import searchkit.postings as postings_module
+from searchkit import sequences
 from searchkit.postings import (
     BLOCK_VALUES,
     FIXED_WIDTH,
@@ -22,6 +23,7 @@ from searchkit.postings import (
     PostingsWriter,
     SegmentPostings,
 )
+from searchkit.sequences import sequence_starts
 
 TEXT_FIELDS = ("title", "body")
 FIELDS = (*TEXT_FIELDS, GRAMS_FIELD)
@@ -218,6 +220,35 @@ def merge_cases(draw: st.DrawFn) -> MergeCase:
 @given(documents=segments())
 def test_a_segment_reads_back_as_written(tmp_path: Path, documents: list[Document]) -> None:
     check_against_model(build(tmp_path, documents), Model(documents))
+
+
+def first_in_sequence(model: Model, name: str, terms: list[str]) -> dict[int, int]:
+    """Document → the first position at which `terms` follow one another, from the model."""
+    by_term = [model.postings[name].get(term, {}) for term in terms]
+    found = {}
+    for docnum, positions in by_term[0].items():
+        starts = [p for p in positions if all(p + k in by_term[k].get(docnum, ()) for k in range(1, len(terms)))]
+        if starts:
+            found[docnum] = min(starts)
+    return found
+
+
+@FUZZ
+@given(documents=segments(max_docs=12), data=st.data())
+def test_terms_in_sequence_one_by_one_and_as_arrays(
+    tmp_path: Path, documents: list[Document], data: st.DataObject, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    postings, model = build(tmp_path, documents), Model(documents)
+    for name in FIELDS:
+        known = sorted(model.postings[name])
+        if not known:
+            continue
+        terms = data.draw(st.lists(st.sampled_from(known), min_size=1, max_size=4))
+        wanted = data.draw(st.sets(st.integers(0, len(documents) + 2)))
+        expected = {d: start for d, start in first_in_sequence(model, name, terms).items() if d in wanted}
+        for many in (0, 10**9):  # always as arrays, never
+            monkeypatch.setattr(sequences, "MANY_CANDIDATES", many)
+            assert sequence_starts(postings.field(name), terms, wanted) == expected
 
 
 def test_hand_made_segment(tmp_path: Path) -> None:
