@@ -33,7 +33,7 @@ from .errors import SearchkitError
 from .index import Index
 
 STATIC = Path(__file__).parent / "static"
-PAGE_FILES = {"app.js": "text/javascript", "style.css": "text/css"}
+PAGE_FILES = {"app.js": "text/javascript", "style.css": "text/css", "icon.svg": "image/svg+xml"}
 SECURITY_HEADERS = [
     (b"content-security-policy", b"default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"),
     (b"x-content-type-options", b"nosniff"),
@@ -149,12 +149,16 @@ def make_app(index_path: Path, bound_host: str) -> ASGIApp:
             return _error(404, "not found")
         return FileResponse(STATIC / name, media_type=f"{PAGE_FILES[name]}; charset=utf-8")
 
+    async def icon(request: Request) -> Response:
+        return FileResponse(STATIC / "icon.svg", media_type="image/svg+xml")
+
     async def not_found(request: Request, exc: Exception) -> Response:
         return _error(404, "not found")
 
     routes = [
         Route("/", page),
         Route("/static/{name}", static),
+        Route("/favicon.ico", icon),
         Route("/api/search", endpoint(api.search)),
         Route("/api/related", endpoint(api.related)),
         Route("/api/document", endpoint(api.document)),
