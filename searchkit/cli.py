@@ -246,6 +246,69 @@ def related_command(path: str, index_path: Path, limit: int, as_json: bool) -> N
     click.echo(_render_results(results, color=sys.stdout.isatty()), color=sys.stdout.isatty())
 
 
+@cli.command("serve")
+@click.argument("folder", required=False, type=click.Path(file_okay=False, path_type=Path))
+@index_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (not loopback: a warning).")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="0: a free port.")
+@click.option("--no-watch", is_flag=True, help="Serve the index as it is, without following the folder.")
+@click.option("--open", "open_browser", is_flag=True, help="Open the page in a browser.")
+@user_errors
+def serve_command(
+    folder: Path | None, index_path: Path, host: str, port: int, no_watch: bool, open_browser: bool
+) -> None:
+    """Serve a search page and a JSON API (/api/search, /api/related, /api/document)
+    at the URL printed, keeping the index in sync with FOLDER (default: the folder it
+    was built from) as files change. Ctrl-C stops."""
+    from . import server
+
+    root = _synced(folder, index_path, sync=not no_watch)
+    if not server.is_loopback(host):
+        click.echo(f"warning: serving your notes to the network on {host}; anyone reaching it can read them", err=True)
+    listener = server.listen(host, port)
+
+    def ready() -> None:
+        click.echo(listener.url)
+        if open_browser:
+            click.launch(listener.url)
+
+    report = functools.partial(click.echo, err=True)
+    server.serve(index_path, listener, follow=None if no_watch else root, report=report, on_ready=ready)
+
+
+@cli.command("watch")
+@click.argument("folder", required=False, type=click.Path(file_okay=False, path_type=Path))
+@index_option
+@user_errors
+def watch_command(folder: Path | None, index_path: Path) -> None:
+    """Keep the index in sync with FOLDER (default: the folder it was built from) as
+    files change, printing a line per sync. Ctrl-C stops."""
+    from .watch import Follower, follow_until_stopped
+
+    root = _synced(folder, index_path, sync=True)
+    click.echo(f"watching {root} for {index_path}; Ctrl-C stops", err=True)
+    follow_until_stopped(Follower(index_path, root, click.echo))
+
+
+def _synced(folder: Path | None, index_path: Path, *, sync: bool) -> Path:
+    """The folder of the index, built from `folder` if there is none yet, else synced
+    with it when `sync`."""
+    from .errors import IndexNotFoundError, SearchkitError
+    from .index import Index
+
+    ix = Index(index_path)
+    if folder is None and not ix.exists:
+        raise IndexNotFoundError(index_path)
+    root = folder or ix.root()
+    if root is None:
+        raise SearchkitError(f"the index at {index_path} has no folder on record; give it: searchkit serve DIR")
+    if sync or not ix.exists:
+        with _progress_bar() as progress:
+            stats = ix.update(root, progress=progress)
+        click.echo(_stats_line(root, index_path, stats), err=True)
+    return root
+
+
 @cli.command("explain", context_settings=WORDS_CONTEXT)
 @click.argument("words", nargs=-1, required=True)
 @click.option("--doc", "path", required=True, help="Path of the document, as `query` shows it.")

@@ -11,6 +11,7 @@ from typing import Any
 
 from .analysis import Analyzer, dictionary_form
 from .errors import DocumentError
+from .plan import plan_query
 from .results import Explanation, IndexStats, ProgressCallback, SearchResults
 from .search import explain_document, related_documents, run_search
 from .store import USER_DICTIONARY_FILE, Snapshot, Store
@@ -166,6 +167,15 @@ class Index:
         snapshot = self._current_snapshot()
         path = self._document_path(snapshot, path)
         return explain_document(snapshot, self._analyzer(), query, self._document_number(snapshot, path), path)
+
+    def has_document(self, path: str) -> bool:
+        """Whether `path` (as `search` shows it, exactly) is a document of the latest commit."""
+        return self._current_snapshot().document_number(path) is not None
+
+    def highlight_terms(self, query: str, *, prefix: bool = False) -> list[str]:
+        """The normalised words `search` marks in snippets for `query`, to mark them in
+        a whole document (with `highlight.match_ranges`). Raises QueryError."""
+        return plan_query(query, self._analyzer(), prefix=prefix).highlight_terms()
 
     def _document_path(self, snapshot: Snapshot, path: str) -> str:
         """The path as the index has it, for a path as `query` shows it or a file's

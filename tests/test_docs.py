@@ -43,6 +43,6 @@ def test_library_example_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
 
 def test_every_command_has_help() -> None:
     runner = CliRunner()
-    for command in ("index", "query", "explain", "related", "dict"):
+    for command in ("index", "query", "explain", "related", "dict", "serve", "watch"):
         result = runner.invoke(cli, [command, "--help"])
         assert result.exit_code == 0 and len(result.stdout) > 100, command
