@@ -78,6 +78,7 @@ class Index:
         follow_links: bool = False,
         workers: int | None = None,
         progress: ProgressCallback | None = None,
+        reindex_limit: int | None = None,
     ) -> IndexStats:
         """Sync the index with the files under `root`.
 
@@ -92,19 +93,19 @@ class Index:
         follows symlinked folders and symlinks to files outside `root`. `workers`
         processes cut the text side by side (default: one per core, up to 4, when
         there are hundreds of files to index; `$SEARCHKIT_WORKERS` overrides).
+        `reindex_limit`: index at most this many unchanged documents again for a
+        dictionary change, leaving the rest (`IndexStats.deferred`) to the next
+        updates, so that what changed is searchable at once (a watcher).
         """
         from .sync import rebuild_folder, sync_folder  # not imported by a process that only searches
 
-        sync = rebuild_folder if rebuild or not self.exists else sync_folder
-        stats = sync(
-            self._store,
-            Path(root),
-            self._reader,
-            self._writer,
-            follow_links=follow_links,
-            workers=workers,
-            progress=progress,
-        )
+        options: dict[str, Any] = {"follow_links": follow_links, "workers": workers, "progress": progress}
+        if rebuild or not self.exists:
+            stats = rebuild_folder(self._store, Path(root), self._reader, self._writer, **options)
+        else:
+            stats = sync_folder(
+                self._store, Path(root), self._reader, self._writer, reindex_limit=reindex_limit, **options
+            )
         # the writer's dictionary is now the index's: searches take it as it is,
         # with its segmenter loaded if this process cut text
         self._reader, self._writer = self._writer, self._reader

@@ -172,6 +172,8 @@ class IndexStats:
     unchanged: int = 0
     # unchanged files indexed again because the dictionary changed words they contain
     reindexed: int = 0
+    # unchanged files still to index again for the dictionary, by the next updates
+    deferred: int = 0
     skipped: tuple[SkippedFile, ...] = ()
     warnings: tuple[SkippedFile, ...] = ()
     documents: int = 0
@@ -184,6 +186,7 @@ class IndexStats:
             "removed": self.removed,
             "unchanged": self.unchanged,
             "reindexed": self.reindexed,
+            "deferred": self.deferred,
             "skipped": [s.to_dict() for s in self.skipped],
             "warnings": [s.to_dict() for s in self.warnings],
             "documents": self.documents,

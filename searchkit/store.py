@@ -202,14 +202,18 @@ class Store:
             return {}
         return self._metadata[1]
 
-    def write_metadata(self, root: Path, dictionary: set[str], skipped: dict[str, list[str]]) -> None:
-        """`skipped`: path → [fingerprint, reason] of each file the last run skipped."""
+    def write_metadata(
+        self, root: Path, dictionary: set[str], skipped: dict[str, list[str]], pending: list[str]
+    ) -> None:
+        """`skipped`: path → [fingerprint, reason] of each file the last run skipped;
+        `pending`: unchanged documents still to be indexed again for the dictionary."""
         meta = {
             "format": INDEX_FORMAT,
             "analyzer": ANALYZER_VERSION,
             "root": str(root.resolve()),
             "dictionary": sorted(dictionary),
             "skipped": skipped,
+            "pending": pending,
         }
         _replace_text(self.path / META_FILE, json.dumps(meta, ensure_ascii=False, indent=2))
 
@@ -372,12 +376,14 @@ def _replace_text(path: Path, text: str) -> None:
 
 # ---- writing ---------------------------------------------------------------------------
 
-# A segment of fewer than SMALL_SEGMENT_DOCS live documents is "small" (a build writes
-# segments of about a thousand typical documents; each update adds a small one). Once
-# there are more than MAX_SMALL_SEGMENTS, a commit merges the earlier small ones into
-# one, since each query reads every segment. Other segments are copied only when
-# mostly deleted, so a commit copies at most a few thousand documents.
-SMALL_SEGMENT_DOCS = 500
+# A segment whose postings file is under SMALL_SEGMENT_BYTES is "small" (a build writes
+# segments of several MB; each update adds a small one). Once there are more than
+# MAX_SMALL_SEGMENTS, a commit merges the earlier small ones into one, since each
+# query reads every segment. Other segments are copied only when mostly deleted. The
+# size, not the number of documents, is what a merge costs: counted in documents, the
+# segments of a few hundred long notes that a dictionary change re-indexes were
+# "small", and an edit's commit spent 7–10 s merging them (the watcher's 2 s target).
+SMALL_SEGMENT_BYTES = 256 * 1024
 MAX_SMALL_SEGMENTS = 6
 
 
@@ -418,6 +424,12 @@ class StoreWriter:
     def _release(self) -> None:
         _unlink(self._store.path / WRITER_PID_FILE)
 
+    def _postings_bytes(self, segment: Segment) -> int:
+        try:
+            return postings_path(self._store.path, segment).stat().st_size
+        except OSError:  # no postings file to copy: as cheap to merge as an empty one
+            return 0
+
     def _merge_small_segments(self, postings: PostingsWriter, new_segments: list[Segment]) -> list[Segment]:
         """The segments to keep as they are: the existing ones and `new_segments`.
         Segments with no live documents are dropped; existing segments mostly
@@ -428,7 +440,7 @@ class StoreWriter:
         alive = [s for s in every if s.doc_count()]
         existing = [s for s in writer.segments if s.doc_count()]
         merged = [s for s in existing if s.deleted_count() * 2 > s.doc_count_all()]
-        small = [s for s in alive if s.doc_count() < SMALL_SEGMENT_DOCS and s not in merged]
+        small = [s for s in alive if self._postings_bytes(s) < SMALL_SEGMENT_BYTES and s not in merged]
         if len(small) > MAX_SMALL_SEGMENTS:
             merged.extend(s for s in small if s in existing)
         kept = [s for s in alive if s not in merged]

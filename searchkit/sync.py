@@ -119,6 +119,7 @@ class _Changes:
     readable: dict[str, tuple[str, ...]]  # path → dictionary words, of each file to index
     again: list[str]  # unchanged files to index again for the dictionary
     dictionary: set[str]
+    pending: list[str]  # unchanged files left to index again for it, by a later sync
     skipped: list[SkippedFile]
     warnings: list[SkippedFile] = field(default_factory=list)
 
@@ -134,12 +135,15 @@ def sync_folder(
     workers: int | None = None,
     progress: ProgressCallback | None = None,
     index_folder: Path | None = None,
+    reindex_limit: int | None = None,
 ) -> IndexStats:
     """Sync the index in `store` with the files under `root` (see `Index.update`);
     `index_folder` (default: the store's) is never scanned.
     `built_with` is given the dictionary the index was built with, should the sync
     need to find the documents that changed words match; `indexing` takes the new
-    one and cuts the text indexed in this process."""
+    one and cuts the text indexed in this process. `reindex_limit`: at most this many
+    unchanged documents are indexed again for the dictionary; the others are left
+    for the next syncs (recorded in the metadata), so that the change is searchable first."""
     started = time.perf_counter()
     _check_folder(root)
     recorded = store.metadata().get("root") if store.exists and not rebuild else None
@@ -154,7 +158,7 @@ def sync_folder(
     # committed, or both would add the same files
     writer = store.writer(create=create)
     try:
-        changes = _find_changes(store, root, scan, built_with, fresh=create)
+        changes = _find_changes(store, root, scan, built_with, fresh=create, reindex_limit=reindex_limit)
         indexing.set_words(changes.dictionary)
         jobs = [scan.files[path] for path in changes.readable]
         results = index_jobs(store.path, root, jobs, indexing, workers, progress)
@@ -167,8 +171,14 @@ def sync_folder(
     records = {s.path: _skip_record(scan, s) for s in stats.skipped}
     before = store.metadata().get("skipped") or {}
     skipped = tuple(replace(s, repeated=before.get(s.path) == records[s.path]) for s in stats.skipped)
-    store.write_metadata(root, changes.dictionary, records)
-    return replace(stats, skipped=skipped, documents=store.doc_count(), elapsed_s=time.perf_counter() - started)
+    store.write_metadata(root, changes.dictionary, records, changes.pending)
+    return replace(
+        stats,
+        skipped=skipped,
+        deferred=len(changes.pending),
+        documents=store.doc_count(),
+        elapsed_s=time.perf_counter() - started,
+    )
 
 
 def _skip_record(scan: Scan, skipped: SkippedFile) -> list[str]:
@@ -210,13 +220,15 @@ def rebuild_folder(
     return replace(stats, documents=store.doc_count())
 
 
-def _find_changes(store: Store, root: Path, scan: Scan, built_with: Analyzer, *, fresh: bool) -> _Changes:
+def _find_changes(
+    store: Store, root: Path, scan: Scan, built_with: Analyzer, *, fresh: bool, reindex_limit: int | None
+) -> _Changes:
     existing = {} if fresh else _indexed_fingerprints(store)
     known_words = {} if fresh else _indexed_keywords(store)
     old_dictionary: set[str] = set() if fresh else set(store.metadata().get("dictionary", []))
     removed = [path for path in existing if path not in scan.files]
     to_read = [path for path, job in scan.files.items() if existing.get(path) != job.fingerprint]
-    changes = _Changes(set(existing), removed, {}, [], set(), list(scan.skipped))
+    changes = _Changes(set(existing), removed, {}, [], set(), [], list(scan.skipped))
     # first pass: only the words each file teaches the dictionary, which must be
     # complete before any text is cut; documents are read again as they are added,
     # so memory does not grow with the vault
@@ -226,15 +238,18 @@ def _find_changes(store: Store, root: Path, scan: Scan, built_with: Analyzer, *,
     learned = {w for words in known_words.values() for w in words}
     learned.update(w for words in changes.readable.values() for w in words)
     changes.dictionary = {dictionary_form(w) for w in learned | set(store.read_user_words())} - {""}
+    again = [] if fresh else list(store.metadata().get("pending", []))  # left by an earlier sync
     if existing and changes.dictionary != old_dictionary:
         built_with.set_words(old_dictionary)  # as the index was built, whatever a search last saw
         snapshot = store.snapshot()
         try:
-            affected = documents_containing(snapshot, built_with, changes.dictionary ^ old_dictionary)
+            again.extend(documents_containing(snapshot, built_with, changes.dictionary ^ old_dictionary))
         finally:
             snapshot.close()
-        changes.again = [p for p in affected if p in scan.files and p not in changes.readable]
-        changes.readable.update(_read_keywords(root, scan, changes.again, changes))
+    again = sorted({path for path in again if path in scan.files and path not in changes.readable})
+    limit = len(again) if reindex_limit is None else reindex_limit
+    changes.again, changes.pending = again[:limit], again[limit:]
+    changes.readable.update(_read_keywords(root, scan, changes.again, changes))
     return changes
 
 

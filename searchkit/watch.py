@@ -30,6 +30,10 @@ QUIET_MS = 150
 DEBOUNCE_MS = 1000
 RETRY_MS = 1000
 NAMES_SHOWN = 3
+# Documents indexed again for a dictionary change per sync (a new note titled 模型
+# touches half the vault): none in a sync of new changes, which are searchable first;
+# then this many a sync, between the syncs of later changes.
+REINDEX_CHUNK = 100
 
 
 class _Stopped(Exception):
@@ -72,8 +76,9 @@ class Follower:
                     break
                 changed.update(path for _, path in batch)
                 if batch or pending:
-                    pending = not self._sync(ix, changed)
-                    if not pending:
+                    synced, deferred = self._sync(ix, changed)
+                    pending = not synced or deferred
+                    if synced:
                         changed.clear()
 
     def is_relevant(self, change: watchfiles.Change, path: str) -> bool:
@@ -97,20 +102,22 @@ class Follower:
             return True
         return "." not in absolute.name and not absolute.exists()  # a folder that went
 
-    def _sync(self, ix: Index, changed: set[str]) -> bool:
-        """One incremental sync; False when it must be tried again later."""
+    def _sync(self, ix: Index, changed: set[str]) -> tuple[bool, bool]:
+        """One incremental sync: whether it was done (not: try again later), and
+        whether documents are left to index again for the dictionary."""
         try:
-            stats = ix.update(self.root, progress=self._check_stop)
+            limit = 0 if changed else REINDEX_CHUNK
+            stats = ix.update(self.root, progress=self._check_stop, reindex_limit=limit)
         except IndexLockedError as exc:
             if not self._waiting:
                 self.report(f"waiting: {exc}")
                 self._waiting = True
-            return False
+            return False, False
         except _Stopped:
-            return True
+            return True, False
         except SearchkitError as exc:
             self.report(f"cannot sync: {exc}")
-            return True
+            return True, False
         self._waiting = False
         self.syncs += 1
         line = describe(stats, self._document_names(changed))
@@ -119,7 +126,7 @@ class Follower:
         for skipped in stats.skipped:
             if not skipped.repeated:
                 self.report(f"skipped {skipped.path}: {skipped.reason}")
-        return True
+        return True, stats.deferred > 0
 
     def _check_stop(self, done: int, total: int) -> None:
         if self._stopping.is_set():
@@ -152,7 +159,9 @@ def describe(stats: IndexStats, names: list[str]) -> str:
     more = len(names) - NAMES_SHOWN
     shown = ", ".join(names[:NAMES_SHOWN]) + (f" and {more} more" if more > 0 else "")
     when = time.strftime("%H:%M:%S")
-    return f"{when} synced {', '.join(counts)} ({shown}): {stats.documents} documents, {stats.elapsed_s:.2f} s"
+    left = f", {stats.deferred} more to re-index" if stats.deferred else ""
+    what = f" ({shown})" if shown else ""
+    return f"{when} synced {', '.join(counts)}{what}: {stats.documents} documents{left}, {stats.elapsed_s:.2f} s"
 
 
 def follow_until_stopped(follower: Follower) -> None:

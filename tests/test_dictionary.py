@@ -77,3 +77,29 @@ def test_dict_commands(vault: Path) -> None:
     assert "stability ai" in runner.invoke(cli, ["dict", "list", "--all"]).stdout
     removed = runner.invoke(cli, ["dict", "remove", "狮门影业", "nothing"])
     assert removed.exit_code == 0 and "not in" in removed.stderr
+
+
+def test_a_new_name_is_searchable_before_the_documents_it_reindexes(vault: Path, isolated_index: Path) -> None:
+    """A watcher's sync indexes what changed at once and leaves the documents a new
+    dictionary word touches to the next syncs, a few at a time: the index ends as a
+    sync without a limit leaves it, and a crash in between loses nothing."""
+    for number in range(5):
+        write(vault / f"mention{number}.md", f"第{number}篇笔记提到了奇异果冰沙，别的内容。")
+    ix = Index(isolated_index)
+    ix.update(vault)
+    write(vault / "奇异果冰沙.md", "配方：香蕉和酸奶。")  # a short title: learned as a name
+    first = ix.update(vault, reindex_limit=2)
+    assert (first.added, first.reindexed, first.deferred) == (1, 2, 3)
+    assert "奇异果冰沙" in ix.dictionary()
+    assert ix.search("香蕉 酸奶").hits[0].path == "奇异果冰沙.md"
+    assert ix.search("奇异果冰沙").total == 6  # the documents not yet cut again match by their characters
+    assert ix.metadata()["pending"] and len(ix.metadata()["pending"]) == 3
+    reopened = Index(isolated_index)  # the rest is recorded, for whichever process syncs next
+    second = reopened.update(vault, reindex_limit=2)
+    assert (second.added, second.reindexed, second.deferred) == (0, 2, 1)
+    third = reopened.update(vault)
+    assert (third.reindexed, third.deferred) == (1, 0) and reopened.metadata()["pending"] == []
+    whole = Index(isolated_index.parent / "whole")
+    whole.update(vault)
+    for query in ("奇异果冰沙", "笔记 提到", "香蕉"):  # scores differ: deleted documents count in idf until a merge
+        assert {h.path for h in reopened.search(query)} == {h.path for h in whole.search(query)}

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 from pathlib import Path
 
 import pytest
@@ -162,6 +163,27 @@ def test_many_small_updates_keep_few_segments_and_every_word(vault: Path, indexe
         assert indexed.search("好莱坞 罢工").total == 3
     assert indexed.search('"第0号灯塔守望者"').total == 0  # the old version is gone
     assert len(indexed) == len(list(vault.rglob("*.md")))
+
+
+def test_an_edit_does_not_merge_segments_of_long_notes(vault: Path, indexed: Index) -> None:
+    """Small is counted in bytes: segments of a few long notes are not merged by the
+    commit of an edit (it took a watcher's edit 7–10 s on the vault)."""
+    from searchkit.store import MAX_SMALL_SEGMENTS, SMALL_SEGMENT_BYTES
+
+    characters = [chr(code) for code in range(0x4E00, 0x9FA5)]
+    rng = random.Random(7)
+    for number in range(MAX_SMALL_SEGMENTS + 1):
+        text = "".join(rng.choice(characters) for _ in range(40_000))
+        # titles that are sentences, not names: no dictionary change re-indexes a note
+        write(vault / "long" / f"长文{number}.md", f"# 一篇很长的文章，第{number}篇\n\n{text}\n")
+        indexed.update(vault)
+    long_segments = [path for path in _segment_files(indexed.path) if path.stat().st_size >= SMALL_SEGMENT_BYTES]
+    assert len(long_segments) > MAX_SMALL_SEGMENTS
+    for day in range(3):
+        write(vault / "notes" / f"短{day}.md", f"# 一条短笔记，第{day}条\n\n很短。")
+        indexed.update(vault)
+        assert set(long_segments) <= set(_segment_files(indexed.path))  # none copied
+    assert indexed.search("很长的文章 第3篇").hits[0].path == "long/长文3.md"
 
 
 def test_a_mostly_deleted_segment_is_rewritten(vault: Path, indexed: Index) -> None:
