@@ -323,7 +323,7 @@ def plan_query(query: str, analyzer: Analyzer, *, prefix: bool = False) -> Plan:
     """Parse `query` and check that it asks for something; with `prefix`, its last
     word is taken as still being typed. Raises QueryError."""
     plan = Plan(query, analyzer)
-    tree = _prune(plan, parse_query(query))
+    tree = _prune(plan, parse_query(query, typing=prefix))
     if tree is None:
         raise QueryError(query, "nothing searchable in it (only punctuation or symbols)")
     if isinstance(tree, Not):

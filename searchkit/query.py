@@ -317,9 +317,39 @@ def check_options(query: str, *, limit: int, offset: int, sort: str, facets: tup
         raise OptionError(query, "facets", f"unknown facet {unknown[0]!r}; use {', '.join(FACETS)}")
 
 
-def parse_query(query: str) -> Node:
-    """Parse the query language into a tree of Word, Phrase, Not, All and Any_."""
-    return _Parser(clean_query(query)).parse()
+def parse_query(query: str, *, typing: bool = False) -> Node:
+    """Parse the query language into a tree of Word, Phrase, Not, All and Any_. With
+    `typing`, the query is still being typed: what it lacks only at its end is taken
+    as given (`"大模型` as "大模型", `(a OR b` as (a OR b), `a OR` as a)."""
+    query = clean_query(query)
+    if not typing:
+        return _Parser(query).parse()
+    for _ in range(MAX_NESTING + 2):
+        try:
+            return _Parser(query).parse()
+        except QueryError as error:
+            finished = _finished(query, error)
+            if finished is None:
+                raise
+            query = finished
+    return _Parser(query).parse()
+
+
+_CLOSING = {'"': '"', "“": "”", "”": "”", "「": "」", "『": "』"}
+_LAST_OPERATOR = re.compile(r"(?:^|\s)(?:OR|AND|NOT|-|\()\s*$")
+
+
+def _finished(query: str, error: QueryError) -> str | None:
+    """`query` with the end it lacks (a closing quote or parenthesis) or without the
+    operator it ends in; None when what is wrong is not at its end."""
+    if error.hint.startswith("unclosed quote") and error.position is not None:
+        return query + _CLOSING[query[error.position]]
+    if error.hint.startswith("unclosed parenthesis"):
+        return query + ")"
+    operator = _LAST_OPERATOR.search(query)
+    if operator is not None and query[: operator.start()].strip():
+        return query[: operator.start()]
+    return None
 
 
 _UNWANTED = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")

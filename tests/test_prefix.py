@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
-from searchkit import Index
+from searchkit import Index, QueryError
 from searchkit.cli import cli
 
 from .conftest import write
@@ -56,3 +57,20 @@ def test_the_command_takes_prefix(tmp_path: Path) -> None:
     ix = index_of(tmp_path)
     result = CliRunner().invoke(cli, ["query", "Clau", "--prefix", "--index", str(ix.path), "--json"])
     assert result.exit_code == 0 and '"total": 2' in result.output
+
+
+def test_a_query_being_typed_finds_what_its_words_so_far_find(tmp_path: Path) -> None:
+    """Each keystroke of `"大模型推理" OR 写代码` searches: an unclosed quote or
+    parenthesis counts as closed at the end, a last OR or - is not there yet."""
+    ix = index_of(tmp_path)
+    assert [h.path for h in ix.search('"大模型', prefix=True)] == ["model.md"]
+    assert [h.path for h in ix.search("「大模型", prefix=True)] == ["model.md"]
+    assert {h.path for h in ix.search("(大模型 OR 写代码", prefix=True)} == {"model.md", "claude.md", "other.md"}
+    assert [h.path for h in ix.search("大模型 OR", prefix=True)] == ["model.md"]
+    assert [h.path for h in ix.search("写代码 -", prefix=True)] == [h.path for h in ix.search("写代码")]
+    assert [h.path for h in ix.search('title:"大模型', prefix=True)] == ["model.md"]
+    for finished in ('"大模型', "(大模型 OR 写代码", "大模型 OR"):  # a finished query is still told what is wrong
+        with pytest.raises(QueryError):
+            ix.search(finished)
+    with pytest.raises(QueryError, match="only excluded words"):
+        ix.search("-写代码", prefix=True)  # what is wrong before the end stays an error
