@@ -11,9 +11,8 @@ from typing import Any
 
 from .analysis import Analyzer, dictionary_form
 from .errors import DocumentError
-from .plan import plan_query
 from .results import Explanation, IndexStats, ProgressCallback, SearchResults
-from .search import explain_document, related_documents, run_search
+from .search import explain_document, marked_terms, related_documents, run_search
 from .store import USER_DICTIONARY_FILE, Snapshot, Store
 
 DEFAULT_INDEX_PATH = "index"
@@ -175,8 +174,9 @@ class Index:
 
     def highlight_terms(self, query: str, *, prefix: bool = False) -> list[str]:
         """The normalised words `search` marks in snippets for `query`, to mark them in
-        a whole document (with `highlight.match_ranges`). Raises QueryError."""
-        return plan_query(query, self._analyzer(), prefix=prefix).highlight_terms()
+        a whole document (with `highlight.match_ranges`): its words, their mainland
+        forms, corrections and, with `prefix`, completions. Raises QueryError."""
+        return marked_terms(self._current_snapshot(), self._analyzer(), query, prefix=prefix)
 
     def _document_path(self, snapshot: Snapshot, path: str) -> str:
         """The path as the index has it, for a path as `query` shows it or a file's

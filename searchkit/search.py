@@ -166,6 +166,13 @@ def make_hit(snapshot: Snapshot, docnum: int, score: float, terms: list[str], ro
     )
 
 
+def marked_terms(snapshot: Snapshot, analyzer: Analyzer, query: str, *, prefix: bool = False) -> list[str]:
+    """What `run_search` marks in snippets for `query`, to mark a whole document."""
+    plan = plan_query(query, analyzer, prefix=prefix)
+    plan.respell(Ranker(snapshot))
+    return plan.highlight_terms()
+
+
 def documents_containing(snapshot: Snapshot, analyzer: Analyzer, words: Iterable[str]) -> set[str]:
     """Paths of the documents each of `words` matches, as a query word would."""
     plan = Plan("", analyzer)

@@ -74,3 +74,9 @@ def test_a_query_being_typed_finds_what_its_words_so_far_find(tmp_path: Path) ->
             ix.search(finished)
     with pytest.raises(QueryError, match="only excluded words"):
         ix.search("-写代码", prefix=True)  # what is wrong before the end stays an error
+
+
+def test_a_whole_document_is_marked_as_the_snippets_are(tmp_path: Path) -> None:
+    ix = index_of(tmp_path)
+    assert "claude" in ix.highlight_terms("Clau", prefix=True)  # the completions, as in the snippets
+    assert "claude" not in ix.highlight_terms("Clau")

@@ -200,3 +200,15 @@ def test_no_search_runs_while_an_input_method_is_composing(site: str, browser: A
         box.dispatchEvent(new CompositionEvent("compositionend", { data: "好莱坞" }));"""
     )
     wait(browser).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".hit mark"))
+
+
+def test_a_word_still_being_typed_is_marked_in_the_document_too(site: str, browser: Any) -> None:
+    browser.get(site)
+    type_slowly(browser, "Stabil")
+    wait(browser).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".hit .snippet mark"))
+    hit_marks = browser.find_elements(By.CSS_SELECTOR, ".hit mark")
+    assert any(mark.text.lower().startswith("stability") for mark in hit_marks)
+    browser.find_element(By.CSS_SELECTOR, ".hit .title").click()
+    wait(browser).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#doc-text mark"))
+    marks = browser.find_elements(By.CSS_SELECTOR, "#doc-text mark")
+    assert any(mark.text.lower().startswith("stability") for mark in marks)

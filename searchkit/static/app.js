@@ -308,6 +308,7 @@ async function openDocument(path, remember) {
   docView.hidden = false;
   const params = new URLSearchParams({ path });
   if (box.value.trim()) params.set("q", box.value);
+  if (state.prefix) params.set("prefix", "1"); // mark what the hits marked: `Clau` as Claude
   try {
     const doc = await getJson(`/api/document?${params}`);
     if (state.doc !== path) return;
