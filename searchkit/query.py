@@ -167,10 +167,29 @@ def _is_filter(query: str, field: re.Match[str]) -> bool:
 MAX_NESTING = 32
 
 
+def _paired(lexemes: list[_Lexeme]) -> list[_Lexeme]:
+    """A closing parenthesis that closes nothing, and a pair with nothing inside, are
+    text (pasted `1)`, `print()`); an opening one left open is still an error (the
+    grouping a user began matters: `a (b OR c`)."""
+    opened: list[int] = []
+    unpaired: set[int] = set()
+    for i, lexeme in enumerate(lexemes):
+        if lexeme.kind == "(":
+            opened.append(i)
+        elif lexeme.kind == ")":
+            if not opened:
+                unpaired.add(i)
+            elif opened[-1] == i - 1:  # ()
+                unpaired.update((opened.pop(), i))
+            else:
+                opened.pop()
+    return [_Lexeme("word", x.text, x.position) if i in unpaired else x for i, x in enumerate(lexemes)]
+
+
 class _Parser:
     def __init__(self, query: str) -> None:
         self.query = query
-        self.lexemes = _lex(query)
+        self.lexemes = _paired(_lex(query))
         self.index = 0
         self.depth = 0  # parentheses, NOT and - open around the current lexeme
 
