@@ -220,6 +220,9 @@ def test_taiwan_words_find_their_mainland_form(tmp_path: Path) -> None:
     hit = ix.search("人工智慧").hits[0]
     assert hit.path == "ai.md" and "<mark>人工智能</mark>" in hit.snippet
     assert {hit.path for hit in ix.search("人工智慧")} == {"ai.md", "code.md"}
+    explained = ix.explain("人工智慧", "ai.md")  # found through its mainland form, and said so
+    assert explained.match == "all" and explained.missing == ()
+    assert any(c.note == "人工智能, for 人工智慧" for c in explained.contributions)
     assert [hit.path for hit in ix.search("程式")] == ["code.md"]
     keywords = ix.search("人工智慧 程式 網路")  # three words: their forms do not make it a sentence
     assert keywords.match == "all" and [hit.path for hit in keywords] == ["code.md"]
