@@ -127,6 +127,14 @@ def make_app(index_path: Path, bound_host: str) -> ASGIApp:
     # one Index for every request thread: its open snapshot is swapped when a sync commits
     lock = threading.Lock()
 
+    def warm_up() -> None:
+        """Open the snapshot and load the segmenter before the first keystroke needs
+        them (~0.4 s on the vault)."""
+        with lock, contextlib.suppress(SearchkitError):
+            ix.search("搜索 引擎", limit=1)
+
+    threading.Thread(target=warm_up, name="searchkit-warm-up", daemon=True).start()
+
     def endpoint(handler: Callable[[Index, Mapping[str, str]], dict[str, Any]]) -> Callable[..., Awaitable[Response]]:
         def answer(params: Mapping[str, str]) -> Response:
             with lock:
