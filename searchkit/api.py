@@ -16,14 +16,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from .documents import decode_bytes, load_document
+from .documents import read_document
 from .errors import DocumentError, SearchkitError
 from .highlight import match_ranges
 from .index import Index
 from .results import DEFAULT_HIT_FIELDS, HIT_FIELDS
 
 MAX_LIMIT = 1000
-_FRONTMATTER = re.compile(r"\A---[ \t]*\n.*?\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.S)
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _DRIVE = re.compile(r"^[A-Za-z]:")
 
@@ -81,11 +80,10 @@ def document(ix: Index, params: Mapping[str, str]) -> dict[str, Any]:
     path, file = document_file(ix, params.get("path", ""))
     root = _root(ix)
     try:
-        fields = load_document(file, root)
-        text, _ = decode_bytes(file.read_bytes())
-    except (DocumentError, OSError, ValueError) as exc:
-        raise ApiError(404, f"{path}: cannot be read ({exc})") from None
-    text = _FRONTMATTER.sub("", text.replace("\r\n", "\n").replace("\r", "\n"), count=1)
+        loaded = read_document(file, root)
+    except DocumentError as exc:
+        raise ApiError(404, f"{path}: cannot be read ({exc.reason})") from None
+    fields, text = loaded.document, loaded.markdown
     query = params.get("q", "")
     matches: list[tuple[int, int]] = []
     if query.strip():

@@ -89,10 +89,12 @@ class Document:
 
 @dataclass(frozen=True, slots=True)
 class LoadedDocument:
-    """A document together with a warning about how it was read, if any."""
+    """A document together with a warning about how it was read, if any, and its
+    Markdown as the parser read it (without the frontmatter)."""
 
     document: Document
     warning: str | None = None
+    markdown: str = ""
 
 
 def is_document_file(name: str) -> bool:
@@ -155,12 +157,17 @@ def read_document(path: Path, root: Path | None = None) -> LoadedDocument:
         text, warning = decode_bytes(raw)
     except ValueError as exc:
         raise DocumentError(rel, str(exc)) from None
-    document, parse_warning = parse_document(text, rel)
-    return LoadedDocument(document, warning or parse_warning)
+    document, parse_warning, markdown = _parse(text, rel)
+    return LoadedDocument(document, warning or parse_warning, markdown)
 
 
 def parse_document(text: str, path: str) -> tuple[Document, str | None]:
     """Parse Markdown text into a Document; broken frontmatter leaves it plain text."""
+    document, warning, _ = _parse(text, path)
+    return document, warning
+
+
+def _parse(text: str, path: str) -> tuple[Document, str | None, str]:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     warning = None
     try:
@@ -189,7 +196,7 @@ def parse_document(text: str, path: str) -> tuple[Document, str | None]:
         tag_links=tuple(_unique([m.group(1).strip() for m in _WIKI_LINK.finditer(tag_md)])),
         keywords=tuple(_keywords(title.strip(), tags, content, metadata)),
     )
-    return document, warning
+    return document, warning, content
 
 
 def split_sections(content: str) -> tuple[str | None, str, str, str, str]:
