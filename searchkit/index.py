@@ -98,13 +98,16 @@ class Index:
         """
         from .sync import rebuild_folder, sync_folder  # not imported by a process that only searches
 
-        options: dict[str, Any] = {"follow_links": follow_links, "workers": workers, "progress": progress}
         if rebuild or not self.exists:
-            stats = rebuild_folder(self._store, Path(root), self._reader, self._writer, **options)
+            stats = rebuild_folder(
+                self._store, Path(root), self._reader, self._writer,
+                follow_links=follow_links, workers=workers, progress=progress,
+            )  # fmt: skip
         else:
             stats = sync_folder(
-                self._store, Path(root), self._reader, self._writer, reindex_limit=reindex_limit, **options
-            )
+                self._store, Path(root), self._reader, self._writer,
+                follow_links=follow_links, workers=workers, progress=progress, reindex_limit=reindex_limit,
+            )  # fmt: skip
         # the writer's dictionary is now the index's: searches take it as it is,
         # with its segmenter loaded if this process cut text
         self._reader, self._writer = self._writer, self._reader

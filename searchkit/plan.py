@@ -257,13 +257,18 @@ class Plan:
         Traditional characters; for one typed in Simplified (人工智慧) only when the form
         finds several times more documents, since 文件 is a mainland word too."""
         traditional = normalize(text) != text.lower()
-        tokens = self.tokens(text)
         for form in forms:
             if traditional or self._form_finds_more(ranker, text, form):
                 self.forms.setdefault(text, []).append(form)
-                extra = [token for token in self.tokens(form) if token not in tokens]
+                extra = self.form_tokens(text, form)
                 self.leaves.extend((token, [token]) for token in extra)
                 self.variants.extend(extra)
+
+    def form_tokens(self, text: str, form: str) -> list[str]:
+        """The tokens of a word's mainland form that the word as typed lacks (智能 of
+        人工智能 for 人工智慧)."""
+        typed = self.tokens(text)
+        return [token for token in self.tokens(form) if token not in typed]
 
     def _form_finds_more(self, ranker: Ranker, text: str, form: str) -> bool:
         typed = len(self._word(ranker, Word(text)))

@@ -224,11 +224,9 @@ def explain_document(snapshot: Snapshot, analyzer: Analyzer, query: str, docnum:
             if record_word(word, f"for {token}"):
                 found.add(token)
     for text, forms in plan.forms.items():  # 人工智慧 is found where the note says 人工智能
-        typed = plan.tokens(text)
         for form in forms:
-            extra = [token for token in plan.tokens(form) if token not in typed]
-            if any([record_word(token, f"{form}, for {text}") for token in extra]):
-                found.update(typed)
+            if any([record_word(token, f"{form}, for {text}") for token in plan.form_tokens(text, form)]):
+                found.update(plan.tokens(text))
     for entry in plan.entries:
         record_word(entry, "dictionary name")
     for run in dict.fromkeys(plan.runs):
