@@ -23,9 +23,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from .analysis import WEAK_WORDS, Analyzer, compound_parts, is_han, mainland_forms, normalize
+from .arrays import Scores, coordination
 from .errors import QueryError
 from .query import All, Any_, Filter, Node, Not, Phrase, Word, parse_query
-from .ranking import Ranker, Scores, add_into, intersection, lift, union
+from .ranking import Ranker
 from .spelling import correction, is_candidate, split_words
 from .topics import topic_bonuses
 
@@ -83,7 +84,7 @@ class Plan:
     prefix: str | None = None  # the last word, being typed: it also matches the words it begins
     completions: list[str] = field(default_factory=list)
     topic: int | None = None  # the tag note whose documents `rank` lifted
-    topic_bonus: Scores = field(default_factory=dict)
+    topic_bonus: Scores | None = None
     _cuts: dict[str, list[tuple[str, int, int, int]]] = field(default_factory=dict)
 
     def tokens(self, text: str) -> list[str]:
@@ -134,7 +135,7 @@ class Plan:
         """Documents matching some of the positive units, more of them ranking higher,
         and whether every one of them matches all the units."""
         if len(self.leaves) < 2:
-            return {}, False
+            return ranker.nothing(), False
         required: list[Scores] = []
         optional: list[Scores] = []
         for token, tokens in self.leaves:
@@ -146,25 +147,18 @@ class Plan:
             else:
                 required.append(self._phrase(ranker, tokens[0]))
         if not required:
-            return {}, False
-        matched: dict[int, int] = {}
-        total: Scores = {}
+            return ranker.nothing(), False
+        total = ranker.nothing()
         for scores in required:
-            add_into(total, scores)
-            for docnum in scores:
-                matched[docnum] = matched.get(docnum, 0) + 1
+            total.add(scores)
         for scores in optional:
-            lift(total, scores)
+            total.lift(scores)
         for excluded in self._negatives(ranker):
-            for docnum in excluded:
-                total.pop(docnum, None)
+            total.remove(excluded.matched)
         for node in self._filters():
-            allowed = self._filter(ranker, node)
-            total = {d: score for d, score in total.items() if d in allowed}
+            total = total.only(self._filter(ranker, node).matched)
         self._add_adjacency(ranker, total)
-        count = len(required)
-        scaled = {docnum: score * (matched[docnum] / count) ** PARTIAL_COORD_POWER for docnum, score in total.items()}
-        return scaled, all(matched[docnum] == count for docnum in scaled)
+        return coordination(total, required, PARTIAL_COORD_POWER)
 
     def _add_adjacency(self, ranker: Ranker, scores: Scores) -> None:
         """Bonuses for documents that have the query's words side by side: a
@@ -172,13 +166,13 @@ class Plan:
         as typed, in the text and in the title."""
         for run in dict.fromkeys(self.runs):
             for bonuses in ranker.exact(run):
-                lift(scores, bonuses)
+                scores.lift(bonuses)
         for entry in self.entries:
-            lift(scores, ranker.word(entry))
+            scores.lift(ranker.word(entry))
         for left, right in self.neighbours:
-            lift(scores, ranker.side_by_side(left, right, among=scores))
+            scores.lift(ranker.side_by_side(left, right, among=scores))
         for left, right in self.adjacent:
-            lift(scores, ranker.adjacency(left, right, among=scores))
+            scores.lift(ranker.adjacency(left, right, among=scores))
 
     def evaluate(self, ranker: Ranker, node: Node) -> Scores:
         """The documents matching `node`, with their scores."""
@@ -187,26 +181,24 @@ class Plan:
         if isinstance(node, Word):
             found = self._word(ranker, node)
             forms = [self._word(ranker, Word(form)) for form in self.forms.get(node.text, ())]
-            return union([found, *forms]) if forms else found
+            return ranker.union([found, *forms]) if forms else found
         if isinstance(node, Phrase):
             return self._phrase(ranker, node.text)
         if isinstance(node, Not):
-            everything = dict.fromkeys(ranker.snapshot.live_documents(), 0.0)
-            for docnum in self.evaluate(ranker, node.operand):
-                everything.pop(docnum, None)
+            everything = ranker.live()
+            everything.remove(self.evaluate(ranker, node.operand).matched)
             return everything
         if isinstance(node, Any_):
-            return union(self.evaluate(ranker, item) for item in node.items)
+            return ranker.union(self.evaluate(ranker, item) for item in node.items)
         positives = [
             self.evaluate(ranker, item)
             for item in node.items
             if not isinstance(item, Not) and not (isinstance(item, Word) and self._is_weak(item))
         ]
-        result = intersection(positives)
+        result = ranker.intersection(positives)
         for item in node.items:
             if isinstance(item, Not):
-                for docnum in self.evaluate(ranker, item.operand):
-                    result.pop(docnum, None)
+                result.remove(self.evaluate(ranker, item.operand).matched)
         return result
 
     def _word(self, ranker: Ranker, node: Word) -> Scores:
@@ -215,22 +207,22 @@ class Plan:
         for group in self._informative_groups(node):
             if group.run is not None and len(group.tokens) > 1:
                 tokens = [token for token in group.tokens if token not in self.weak] or group.tokens
-                words = intersection([self._token(ranker, t, alone=False) for t in tokens])
-                parts.append(union([words, ranker.substring(group.run)]))
+                words = ranker.intersection([self._token(ranker, t, alone=False) for t in tokens])
+                parts.append(ranker.union([words, ranker.substring(group.run)]))
             else:
                 parts.append(self._token(ranker, group.tokens[0], alone=True))
-        return intersection(parts)
+        return ranker.intersection(parts)
 
     def _token(self, ranker: Ranker, token: str, *, alone: bool) -> Scores:
         """A token, and what it was corrected to, if anything."""
         scores = ranker.token(token, alone=alone)
         if token == self.prefix and self.completions:
-            scores = union([scores, *(ranker.word(word) for word in self.completions)])
+            scores = ranker.union([scores, *(ranker.word(word) for word in self.completions)])
         fixed = self.corrected.get(token)
         if fixed is None:
             return scores
         # two words run together are searched as a joined name: claude-code, claude_code, "claude code"
-        return union([scores, ranker.token(fixed.replace(" ", "-"), alone=alone)])
+        return ranker.union([scores, ranker.token(fixed.replace(" ", "-"), alone=alone)])
 
     def respell(self, ranker: Ranker) -> None:
         """Add the mainland forms of Taiwan and Hong Kong words, and correct Latin
@@ -289,15 +281,15 @@ class Plan:
         """Documents passing a `name:value` filter; title: also scores."""
         snapshot = ranker.snapshot
         if node.field == "title":
-            return intersection([ranker.term("title", token) for token in self.tokens(node.value)])
+            return ranker.intersection([ranker.term("title", token) for token in self.tokens(node.value)])
         if node.field in ("tag", "author", "source"):
-            return dict.fromkeys(sorted(snapshot.keyword_documents(node.field, node.value.strip().lower())), 0.0)
+            return ranker.of(snapshot.keyword_documents(node.field, node.value.strip().lower()))
         if node.field == "path":
             prefix = node.value.strip().lstrip("/")
-            return {d: 0.0 for d, path in snapshot.paths().items() if path.startswith(prefix)}
+            return ranker.of(d for d, path in snapshot.paths().items() if path.startswith(prefix))
         assert node.dates is not None
         accepts = node.dates.accepts
-        return {d: 0.0 for d, card in snapshot.cards().items() if card.date and accepts(card.date)}
+        return ranker.of(d for d, card in snapshot.cards().items() if card.date and accepts(card.date))
 
     def _filters(self) -> list[Filter]:
         """Filters that every result must pass, partial or not."""
@@ -435,10 +427,10 @@ def rank(plan: Plan, ranker: Ranker) -> tuple[Scores, str]:
     if plan.terms and scores:
         bonus, plan.topic = topic_bonuses(ranker.snapshot, scores)
         if not plan.only_words():  # a phrase, a filter or an exclusion says which documents
-            bonus = {docnum: value for docnum, value in bonus.items() if docnum in scores}
-        if not bonus.keys() <= scores.keys():
+            bonus = bonus.only(scores.matched)
+        if (bonus.matched & ~scores.matched).any():
             match = "partial"
-        add_into(scores, bonus)
+        scores.add(bonus)
         plan.topic_bonus = bonus
     return scores, match
 

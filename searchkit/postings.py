@@ -295,8 +295,8 @@ class FieldPostings:
         self.lengths = _unpack(section("lengths"))
         self.total_length: int = spec["total_length"]
         self._found: dict[str, int] = {}
-        # BM25's length part per document, filled by the ranking on first use
-        self.norms: list[float] | None = None
+        # BM25's length part per document (an array), filled by the ranking on first use
+        self.norms: Any = None
 
     def _index(self, term: str) -> int:
         """The term's number, or -1; remembered, since a query looks a term up
@@ -312,6 +312,16 @@ class FieldPostings:
     def doc_frequency(self, term: str) -> int:
         i = self._index(term)
         return self.doc_counts[i] if i >= 0 else 0
+
+    def run(self, term: str) -> tuple[array[int], int, int] | None:
+        """Where the term's postings are: the unpacked block, the start of its run in
+        it and its document count. The run is the document deltas, then (positional
+        fields) the frequencies; arrays.py reads it without a Python loop."""
+        i = self._index(term)
+        if i < 0:
+            return None
+        block, start = self._postings.run(i)
+        return block, start, self.doc_counts[i]
 
     def _values(self, i: int) -> tuple[list[int], array[int] | None]:
         block, start = self._postings.run(i)

@@ -4,22 +4,22 @@ What a query means is decided in search.py; this module only scores the units it
 asks for, on one `Snapshot` of the index.
 
 Scores are computed term at a time: for each query term and field, each segment's
-postings are read as arrays and the scores summed per document in a dict. Whoosh's
-own matcher tree does the same work through layers of Python objects per posting
-and is many times slower on the multi-field, multi-term queries searchkit builds.
+postings are read as arrays and the scores summed per document in a vector
+(arrays.py). Whoosh's own matcher tree does the same work through layers of Python
+objects per posting and is many times slower on the multi-field, multi-term queries
+searchkit builds.
 """
 
 from __future__ import annotations
 
 import heapq
 import math
-from array import array
-from bisect import bisect_left
-from collections.abc import Iterable, Iterator, Set
+from collections.abc import Iterable, Iterator
 
+from . import arrays
 from .analysis import COMPOUND_JOINERS, compound_parts, is_han, substring_grams
+from .arrays import Scores, Vector
 from .postings import GRAMS_FIELD, FieldPostings, SegmentPostings
-from .sequences import sequence_starts
 from .store import Snapshot, rounded_lengths
 
 # Weight of each text field in the BM25F sum: equal (eval passages share their
@@ -54,52 +54,6 @@ MAX_COMPLETIONS = 20
 COMMON_SHARE = 0.5
 COMMON_MIN_DOCUMENTS = 20
 
-Scores = dict[int, float]
-
-
-# Score dicts hold tens of thousands of documents on large vaults: these combine them
-# with dict copies, key-view intersections (which walk the smaller side) and
-# comprehensions rather than a Python statement per document where they can.
-
-
-def add_into(target: Scores, source: Scores, weight: float = 1.0) -> None:
-    get = target.get
-    if weight == 1.0:
-        target.update({docnum: get(docnum, 0.0) + score for docnum, score in source.items()})
-    else:
-        target.update({docnum: get(docnum, 0.0) + score * weight for docnum, score in source.items()})
-
-
-def lift(target: Scores, bonuses: Scores) -> None:
-    """Add `bonuses` to the documents already in `target`, and to no other."""
-    for docnum in target.keys() & bonuses.keys():
-        target[docnum] += bonuses[docnum]
-
-
-def union(parts: Iterable[Scores]) -> Scores:
-    ordered = sorted(parts, key=len, reverse=True)
-    if not ordered:
-        return {}
-    total = dict(ordered[0])
-    for part in ordered[1:]:
-        add_into(total, part)
-    return total
-
-
-def intersection(parts: list[Scores]) -> Scores:
-    if not parts:
-        return {}
-    ordered = sorted(parts, key=len)
-    common: Set[int] = ordered[0].keys()
-    for part in ordered[1:]:
-        common = common & part.keys()
-    first = ordered[0]
-    result = {docnum: first[docnum] for docnum in common}
-    for part in ordered[1:]:
-        result = {docnum: score + part[docnum] for docnum, score in result.items()}
-    return result
-
-
 class Ranker:
     """BM25F scores of terms, phrases and substrings on one snapshot of the index.
 
@@ -108,27 +62,45 @@ class Ranker:
 
     def __init__(self, snapshot: Snapshot) -> None:
         self.snapshot = snapshot
+        self.size = snapshot.doc_count  # every Scores of this ranker has one value per document
         self.doc_count = max(snapshot.doc_count, 1)
         self.live_count = max(snapshot.live_count, 1)
-        self._deleted = snapshot.deleted
+        self._live = _live_mask(snapshot)
         self._term_scores: dict[tuple[str, str], Scores] = {}
-        self._run_starts: dict[str, dict[int, int]] = {}
+        self._run_starts: dict[str, tuple[Vector, Vector]] = {}
         self._average_length: dict[str, float] = {}
+
+    def nothing(self) -> Scores:
+        return Scores.none(self.size)
+
+    def of(self, documents: object, score: float = 0.0) -> Scores:
+        """Scores for `documents` (numbers, or a mask), each `score`."""
+        return Scores.of(self.size, documents, score)
+
+    def union(self, parts: Iterator[Scores] | list[Scores]) -> Scores:
+        return arrays.union(list(parts), self.size)
+
+    def intersection(self, parts: list[Scores]) -> Scores:
+        return arrays.intersection(parts, self.size)
+
+    def live(self) -> Scores:
+        """Every live document, scoring 0.0."""
+        return self.of(arrays.everything(self.size) if self._live is None else self._live)
 
     # -- raw postings and BM25 --
 
     def document_frequency(self, fieldname: str, text: str) -> int:
         return sum(postings.field(fieldname).doc_frequency(text) for postings, _ in self.snapshot.segments)
 
-    def _postings_of(self, fieldname: str, text: str) -> list[tuple[int, list[int], array[int] | None, FieldPostings]]:
+    def _postings_of(self, fieldname: str, text: str) -> list[tuple[int, Vector, Vector | None, FieldPostings]]:
         """(offset, documents, frequencies, table) of `text` in each segment holding it;
         their documents together are its document frequency (deleted ones included,
         as in Whoosh), so the term is looked up once per segment."""
         found = []
         for postings, offset in self.snapshot.segments:
             table = postings.field(fieldname)
-            documents, frequencies = table.documents(text)
-            if documents:
+            documents, frequencies = arrays.postings(table, text)
+            if documents.size:
                 found.append((offset, documents, frequencies, table))
         return found
 
@@ -142,19 +114,16 @@ class Ranker:
         if cached is not None:
             return cached
         found = self._postings_of(fieldname, text)
-        scores: Scores = {}
+        scores = self.nothing()
         if found:
             weight = self._idf(sum(len(documents) for _, documents, _, _ in found)) * (BM25_K1 + 1)
             for offset, documents, frequencies, table in found:
-                norms = self._norms(fieldname, table)
+                norms = self._norms(fieldname, table)[documents]
                 if frequencies is None or fieldname == GRAMS_FIELD:  # a bigram counts once
-                    part = {local + offset: weight / (1 + norms[local]) for local in documents}
+                    scores.values[documents + offset] = weight / (1 + norms)
                 else:
-                    part = {
-                        local + offset: weight * tf / (tf + norms[local])
-                        for local, tf in zip(documents, frequencies, strict=True)
-                    }
-                scores.update(part)
+                    scores.values[documents + offset] = weight * frequencies / (frequencies + norms)
+                scores.matched[documents + offset] = True
             self._drop_deleted(scores)
         self._term_scores[key] = scores
         return scores
@@ -166,53 +135,44 @@ class Ranker:
         a set operation, not a score per posting, and a run that occurs nowhere stops
         as soon as its rarest bigrams have no document in common."""
         if not grams:
-            return {}
+            return self.nothing()
         frequency = {gram: self.document_frequency(GRAMS_FIELD, gram) for gram in grams}
         if not all(frequency.values()):
-            return {}
+            return self.nothing()
         weight = sum(self._idf(frequency[gram]) for gram in grams) * (BM25_K1 + 1)
         rarest_first = sorted(set(grams), key=frequency.__getitem__)
-        scores: Scores = {}
+        scores = self.nothing()
         for postings, offset in self.snapshot.segments:
             table = postings.field(GRAMS_FIELD)
-            common: set[int] | None = None
-            for gram in rarest_first:
-                documents = table.documents(gram)[0]
-                common = set(documents) if common is None else common.intersection(documents)
-                if not common:
-                    break
-            if not common:
-                continue
-            if among is not None:
-                common = {local for local in common if local + offset in among}
-            norms = self._norms(GRAMS_FIELD, table)
-            scores.update({local + offset: weight / (1 + norms[local]) for local in common})
+            documents = arrays.common([arrays.postings(table, gram)[0] for gram in rarest_first])
+            if among is not None and documents.size:
+                documents = documents[among.matched[documents + offset]]
+            if documents.size:
+                scores.values[documents + offset] = weight / (1 + self._norms(GRAMS_FIELD, table)[documents])
+                scores.matched[documents + offset] = True
         self._drop_deleted(scores)
         return scores
 
-    def _by_segment(self, docnums: Iterable[int]) -> Iterator[tuple[SegmentPostings, int, set[int]]]:
-        """Each segment holding some of `docnums`, with their numbers in it: one pass
-        over the sorted numbers, not one per segment."""
-        ordered = sorted(docnums)
+    def _by_segment(self, documents: Vector) -> Iterator[tuple[SegmentPostings, int, Vector]]:
+        """Each segment holding some of the sorted `documents`, with their numbers in it."""
         for postings, offset in self.snapshot.segments:
-            low = bisect_left(ordered, offset)
-            high = bisect_left(ordered, offset + postings.doc_count, low)
+            low, high = documents.searchsorted([offset, offset + postings.doc_count])
             if high > low:
-                yield postings, offset, {docnum - offset for docnum in ordered[low:high]}
+                yield postings, offset, documents[low:high] - offset
 
     def _drop_deleted(self, scores: Scores) -> None:
-        if self._deleted:
-            for docnum in self._deleted.intersection(scores):
-                del scores[docnum]
+        if self._live is not None:
+            scores.matched &= self._live
+            scores.values[~self._live] = 0.0
 
-    def _norms(self, fieldname: str, table: FieldPostings) -> list[float]:
+    def _norms(self, fieldname: str, table: FieldPostings) -> Vector:
         """The length part of BM25's denominator for each document of one segment,
         kept with the segment's table (which lives as long as the snapshot)."""
         norms = table.norms
         if norms is None:
             base = BM25_K1 * (1 - BM25_B)
             scale = BM25_K1 * BM25_B / self._average(fieldname)
-            norms = table.norms = [base + scale * length for length in rounded_lengths(table.lengths)]
+            norms = table.norms = base + scale * arrays.vector(rounded_lengths(table.lengths))
         return norms
 
     def _average(self, fieldname: str) -> float:
@@ -225,10 +185,10 @@ class Ranker:
 
     def word(self, token: str) -> Scores:
         """A token as a word in any text field, weighted per field."""
-        total = union(self.term(name, token) for name, weight in FIELD_WEIGHTS.items() if weight == 1.0)
+        total = self.union(self.term(name, token) for name, weight in FIELD_WEIGHTS.items() if weight == 1.0)
         for name, weight in FIELD_WEIGHTS.items():
             if weight != 1.0:
-                add_into(total, self.term(name, token), weight)
+                total.add(self.term(name, token), weight)
         return total
 
     def substring(self, text: str) -> Scores:
@@ -238,60 +198,62 @@ class Ranker:
             return self._character(text)
         matched = self.grams_together(substring_grams(text))
         if len(text) > 2:
-            starts = self.run_starts(text, matched)
-            matched = {docnum: score for docnum, score in matched.items() if docnum in starts}
-        return {docnum: score * SUBSTRING_WEIGHT for docnum, score in matched.items()}
+            matched = matched.only(arrays.mask(self.size, self.run_starts(text, matched)[0]))
+        return matched.scaled(SUBSTRING_WEIGHT)
 
-    def run_starts(self, text: str, holding: Iterable[int] | None = None) -> dict[int, int]:
-        """Document → the first offset at which the normalised Han string `text` (two or
-        more characters) stands in it: where its bigrams follow one another. Offsets count
-        characters of the document's text fields joined by newlines, title first.
-        `holding`: the documents that hold all its bigrams, when the caller has them."""
+    def run_starts(self, text: str, holding: Scores | None = None) -> tuple[Vector, Vector]:
+        """The documents in which the normalised Han string `text` (two or more
+        characters) stands, where its bigrams follow one another, and the first offset
+        at which it does in each. Offsets count characters of the document's text
+        fields joined by newlines, title first. `holding`: the documents that hold
+        all its bigrams, when the caller has them."""
         cached = self._run_starts.get(text)
         if cached is not None:
             return cached
         grams = substring_grams(text)
-        found: dict[int, int] = {}
-        for postings, offset, local in self._by_segment(self.grams_together(grams) if holding is None else holding):
-            starts = sequence_starts(postings.field(GRAMS_FIELD), grams, local)
-            found.update({docnum + offset: start for docnum, start in starts.items()})
-        self._run_starts[text] = found
-        return found
+        holding = self.grams_together(grams) if holding is None else holding
+        documents, starts = [], []
+        for postings, offset, local in self._by_segment(holding.documents()):
+            found, first = arrays.sequence_starts(postings.field(GRAMS_FIELD), grams, local)
+            documents.append(found + offset)
+            starts.append(first)
+        runs = self._run_starts[text] = (arrays.joined(documents), arrays.joined(starts))
+        return runs
 
     def exact(self, text: str) -> tuple[Scores, Scores]:
         """Bonuses for documents holding the normalised Han run `text` as typed, and for
         those whose title holds it: the idf of the run as one term (a run as common as
         年的时候 says little)."""
-        starts = self.run_starts(text)
-        if not starts:
-            return {}, {}
-        weight = self._as_one_term(len(starts))
-        verbatim = {docnum: weight * EXACT_WEIGHT for docnum in starts}
-        titled = {docnum: weight * TITLE_EXACT_WEIGHT for docnum in self.in_titles(text)}
-        return verbatim, titled
+        documents = self.run_starts(text)[0]
+        if not documents.size:
+            return self.nothing(), self.nothing()
+        weight = self._as_one_term(len(documents))
+        return self.of(documents, weight * EXACT_WEIGHT), self.of(self.in_titles(text), weight * TITLE_EXACT_WEIGHT)
 
     def _as_one_term(self, documents: int) -> float:
         """The BM25 weight of something found once in each of `documents` documents,
         without length normalisation: a run or a pair of words taken as one term."""
         return self._idf(documents) * (BM25_K1 + 1)
 
-    def in_titles(self, text: str) -> set[int]:
+    def in_titles(self, text: str) -> Vector:
         """Documents whose title holds the normalised Han string `text` (two or more
         characters) as written: the title is the first of the joined fields."""
         lengths = self.snapshot.memo.get("title lengths")
         if lengths is None:
-            cards = self.snapshot.cards()
-            lengths = self.snapshot.memo["title lengths"] = {d: len(card.title) for d, card in cards.items()}
-        size = len(text)
-        return {docnum for docnum, start in self.run_starts(text).items() if start + size <= lengths[docnum]}
+            titles = [0] * self.size
+            for docnum, card in self.snapshot.cards().items():
+                titles[docnum] = len(card.title)
+            lengths = self.snapshot.memo["title lengths"] = arrays.vector(titles, "int64")
+        documents, starts = self.run_starts(text)
+        return documents[starts + len(text) <= lengths[documents]]
 
     def _character(self, char: str) -> Scores:
         """Documents holding a Han character: those with a bigram it begins (or the
         character alone, where it ends a run), each at the flat substring weight."""
-        total: Scores = {}
+        found: set[int] = set()
         for postings, offset in self.snapshot.segments:
-            documents = postings.field(GRAMS_FIELD).documents_with_prefix(char)
-            total.update(dict.fromkeys((local + offset for local in documents), SUBSTRING_WEIGHT))
+            found.update(local + offset for local in postings.field(GRAMS_FIELD).documents_with_prefix(char))
+        total = self.of(found, SUBSTRING_WEIGHT)
         self._drop_deleted(total)
         return total
 
@@ -340,9 +302,9 @@ class Ranker:
         parts = compound_parts(token)
         if parts:
             longer = [self.word(form) for form in self.compound_forms(token)]
-            return union([scores, *longer, *self._words_apart(parts)])
+            return self.union([scores, *longer, *self._words_apart(parts)])
         if is_han(token) and (len(token) > 1 or alone):
-            scores = union([scores, self.substring(token)])
+            scores = self.union([scores, self.substring(token)])
         return scores
 
     def phrase(self, tokens: list[str], *, han: bool) -> Scores:
@@ -351,35 +313,40 @@ class Ranker:
         words differently."""
         if len(tokens) == 1:
             return self.token(tokens[0], alone=True)
-        substring = self.substring("".join(tokens)) if han else {}
+        substring = self.substring("".join(tokens)) if han else self.nothing()
         # Han characters must stand together as typed: a search-mode sub-word shares its
         # word's position, so 开源 模型 would be "side by side" in 开源大模型.
-        matched = set(substring) if han else self._in_sequence(tokens)
-        words = union([*(self.word(token) for token in tokens), substring])
-        return {docnum: words.get(docnum, 0.0) for docnum in matched}
+        matched = substring.matched if han else self._in_sequence(tokens)
+        words = self.union([*(self.word(token) for token in tokens), substring])
+        return words.on(matched)
 
     def adjacency(self, left: str, right: str, among: Scores | None = None) -> Scores:
-        scores = self.grams_together([left[-1] + right[0]], among)
-        return {docnum: score * ADJACENCY_WEIGHT for docnum, score in scores.items()}
+        return self.grams_together([left[-1] + right[0]], among).scaled(ADJACENCY_WEIGHT)
 
     def side_by_side(self, left: str, right: str, among: Scores) -> Scores:
         """Bonuses for the documents `among` the candidates where the word `right`
         follows `left` in some field (`Sora 2`, `Claude Code`): the idf of the pair as
         one term, as for a Han run found as typed."""
         if compound_parts(left) or compound_parts(right):
-            return {}  # a joined name already matches its words side by side
+            return self.nothing()  # a joined name already matches its words side by side
         found = self._in_sequence([left, right], among)
-        return dict.fromkeys(found, self._as_one_term(len(found)) * EXACT_WEIGHT)
+        return self.of(found, self._as_one_term(int(found.sum())) * EXACT_WEIGHT)
 
-    def _in_sequence(self, tokens: list[str], among: Iterable[int] | None = None) -> set[int]:
-        """Live documents (`among` some, when given) where `tokens` stand at
-        consecutive positions in some text field."""
-        found: set[int] = set()
-        every = ((postings, offset, None) for postings, offset in self.snapshot.segments)
-        for postings, offset, local in every if among is None else self._by_segment(among):
+    def _in_sequence(self, tokens: list[str], among: Scores | None = None) -> Vector:
+        """A mask of the live documents (`among` some, when given) where `tokens` stand
+        at consecutive positions in some text field."""
+        found = arrays.mask(self.size, [])
+        every: Iterable[tuple[SegmentPostings, int, Vector | None]] = (
+            ((postings, offset, None) for postings, offset in self.snapshot.segments)
+            if among is None
+            else self._by_segment(among.documents())
+        )
+        for postings, offset, local in every:
             for fieldname in FIELD_WEIGHTS:
-                found.update(d + offset for d in _side_by_side(postings.field(fieldname), tokens, local))
-        return found - self._deleted if self._deleted else found
+                found[_side_by_side(postings.field(fieldname), tokens, local) + offset] = True
+        if self._live is not None:
+            found &= self._live
+        return found
 
     def is_common(self, token: str) -> bool:
         if self.live_count < COMMON_MIN_DOCUMENTS:
@@ -388,16 +355,21 @@ class Ranker:
         return any(self.document_frequency(name, token) > limit for name in FIELD_WEIGHTS)
 
 
-def _side_by_side(table: FieldPostings, tokens: list[str], among: set[int] | None = None) -> Iterator[int]:
-    """Documents of one segment (`among` some, when given) where `tokens` occur at
-    consecutive positions."""
-    documents: list[list[int]] = [table.documents(token)[0] for token in tokens]
-    if not all(documents):
-        return
-    fewest = min(documents, key=len)
-    candidates = set(fewest).intersection(*documents)
-    if among is not None:
-        candidates &= among
-    if not candidates:
-        return
-    yield from sequence_starts(table, tokens, candidates)
+def _live_mask(snapshot: Snapshot) -> Vector | None:
+    """A mask of the snapshot's live documents; None when none is deleted."""
+    if not snapshot.deleted:
+        return None
+    if "live mask" not in snapshot.memo:
+        live = arrays.mask(snapshot.doc_count, sorted(snapshot.live_documents()))
+        snapshot.memo["live mask"] = live
+    return snapshot.memo["live mask"]
+
+
+def _side_by_side(table: FieldPostings, tokens: list[str], among: Vector | None = None) -> Vector:
+    """Documents of one segment (`among` the sorted local numbers, when given) where
+    `tokens` occur at consecutive positions."""
+    lists = [arrays.postings(table, token)[0] for token in tokens]
+    candidates = arrays.common(sorted(lists, key=len))
+    if among is not None and candidates.size:
+        candidates = arrays.common([candidates, among])
+    return arrays.sequence_starts(table, tokens, candidates)[0]

@@ -14,13 +14,14 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from .analysis import Analyzer, compound_parts, is_han
+from .arrays import Scores
 from .documents import read_document
 from .errors import DocumentError
 from .highlight import SnippetSource, cut_snippet
 from .plan import Plan, plan_query, rank
 from .postings import GRAMS_FIELD
 from .query import Word, check_options
-from .ranking import FIELD_WEIGHTS, Ranker, Scores, add_into
+from .ranking import FIELD_WEIGHTS, Ranker
 from .results import Contribution, Explanation, Hit, SearchResults
 from .store import Snapshot
 
@@ -67,12 +68,9 @@ def order(snapshot: Snapshot, scores: Scores, sort: str, count: int) -> list[int
     """The first `count` documents in `sort` order; ties in path order, so that the
     order does not depend on how the index happens to be split into segments."""
     paths = snapshot.paths()
-    if sort == "relevance":
-        if len(scores) > count:  # only documents scoring at least the count-th best can make the page
-            lowest = heapq.nlargest(count, scores.values())[-1]
-            scores = {docnum: score for docnum, score in scores.items() if score >= lowest}
-        best = sorted(scores.items(), key=lambda item: (-item[1], paths[item[0]]))[:count]
-        return [docnum for docnum, _ in best]
+    if sort == "relevance":  # only documents scoring at least the count-th best can make the page
+        best = sorted(scores.best(count), key=lambda docnum: (-scores[docnum], paths[docnum]))
+        return best[:count]
     cards = snapshot.cards()
     if sort == "title":
         return sorted(scores, key=lambda d: (cards[d].title.casefold(), paths[d]))
@@ -235,12 +233,12 @@ def explain_document(snapshot: Snapshot, analyzer: Analyzer, query: str, docnum:
         record(GRAMS_FIELD, run, verbatim.get(docnum, 0.0), "as typed")
         record("title", run, titled.get(docnum, 0.0), "as typed, in the title")
     for left, right in plan.neighbours:
-        bonus = ranker.side_by_side(left, right, {docnum: 0.0}).get(docnum, 0.0)
+        bonus = ranker.side_by_side(left, right, ranker.of([docnum])).get(docnum, 0.0)
         record("words", f"{left} {right}", bonus, "side by side")
     for left, right in plan.adjacent:  # weak words too: 的 before a word still places it
         bonus = ranker.adjacency(left, right).get(docnum, 0.0)
         record(GRAMS_FIELD, left[-1] + right[0], bonus, f"{left} {right} side by side")
-    if plan.topic is not None:
+    if plan.topic is not None and plan.topic_bonus is not None:
         note = snapshot.cards()[plan.topic].title
         record("tags", note, plan.topic_bonus.get(docnum, 0.0), f"topic: tagged with the note {note}")
     contributions.sort(key=lambda c: -c.score)
@@ -285,16 +283,14 @@ def related_documents(
         documents = max(ranker.document_frequency(name, token) for name in ("body", "summary", "title"))
         if 2 <= documents <= max(RELATED_MAX_SHARE * count, 3):
             weights[token] = (1 + math.log(frequency)) * math.log(count / documents)
-    scores: Scores = {}
+    scores = ranker.nothing()
     for token, weight in heapq.nlargest(RELATED_TERMS, weights.items(), key=lambda item: item[1]):
-        add_into(scores, ranker.word(token), weight)
+        scores.add(ranker.word(token), weight)
     for tag in snapshot.cards()[docnum].tags:
         tagged = sorted(snapshot.keyword_documents("tag", tag.lower()))
         if 1 < len(tagged) <= max(RELATED_MAX_SHARE * count, 3):
-            bonus = RELATED_TAG_WEIGHT * math.log(count / len(tagged))
-            for other in tagged:
-                scores[other] = scores.get(other, 0.0) + bonus
-    scores.pop(docnum, None)
+            scores.add(ranker.of(tagged, RELATED_TAG_WEIGHT * math.log(count / len(tagged))))
+    scores.remove(ranker.of([docnum]).matched)
     page = order(snapshot, scores, "relevance", limit)
     hits = tuple(make_hit(snapshot, d, scores[d], [], root) for d in page)
     return SearchResults(query=f"related:{stored.path}", total=len(scores), match="all", hits=hits)

@@ -6,9 +6,7 @@ query asks, even where they repeat its words less than others.
 
 from __future__ import annotations
 
-import heapq
-
-from .ranking import Scores
+from .arrays import Scores, Vector, mask
 from .store import Snapshot
 
 # A tag note lifts its documents, by this share of its own score, when it scores at
@@ -43,28 +41,41 @@ def _linked_as(path: str, values: frozenset[str]) -> str | None:
     return None
 
 
+def _tag_notes(snapshot: Snapshot) -> tuple[dict[int, str], Vector]:
+    """The documents that tag links reach, with the tag each stands for, and a mask
+    of them; once per commit."""
+    found = snapshot.memo.get("tag notes")
+    if found is None:
+        values = _link_values(snapshot)
+        notes = {}
+        for docnum, path in snapshot.paths().items() if values else ():
+            value = _linked_as(path, values)
+            if value is not None:
+                notes[docnum] = value
+        found = snapshot.memo["tag notes"] = (notes, mask(snapshot.doc_count, notes))
+    return found
+
+
 def topic_bonuses(snapshot: Snapshot, scores: Scores) -> tuple[Scores, int | None]:
     """Bonuses for the documents tagged with the best-matching tag note, and that note:
     when the note scores near the best, its tag is not on too many documents to say
     something, and the best other matches carry the tag too (a tag note is short, so
     it ranks high for any word it has: 人工智能 is not a query about OpenAI). Tagged
     documents without the query's words are included: they are about it."""
-    values = _link_values(snapshot)
-    if not values:
-        return {}, None
-    least = MIN_SHARE * max(scores.values())
-    paths = snapshot.paths()
-    strong = sorted(((score, docnum) for docnum, score in scores.items() if score >= least), reverse=True)
+    nothing = Scores.none(snapshot.doc_count)
+    notes, among = _tag_notes(snapshot)
+    if not notes:
+        return nothing, None
+    least = MIN_SHARE * scores.highest()
+    strong = sorted(((scores[docnum], docnum) for docnum in scores.at_least(least, among)), reverse=True)
     for score, note in strong:
-        value = _linked_as(paths[note], values)
-        if value is None:
-            continue
+        value = notes[note]
         tagged = snapshot.keyword_documents("tag", value) - {note}
         if not MIN_TAGGED <= len(tagged) <= MAX_SHARE * snapshot.live_count:
-            return {}, None
-        best = heapq.nlargest(TOP_MATCHES, scores, key=scores.__getitem__)
-        others = [docnum for docnum in best if docnum != note and _linked_as(paths[docnum], values) is None]
+            return nothing, None
+        best = sorted(scores.best(TOP_MATCHES), key=lambda docnum: (-scores[docnum], docnum))[:TOP_MATCHES]
+        others = [docnum for docnum in best if docnum not in notes]
         if len(others) >= MIN_OTHERS and sum(docnum in tagged for docnum in others) < MIN_AGREEING * len(others):
-            return {}, None
-        return dict.fromkeys(tagged, WEIGHT * score), note
-    return {}, None
+            return nothing, None
+        return Scores.of(snapshot.doc_count, tagged, WEIGHT * score), note
+    return nothing, None

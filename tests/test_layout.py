@@ -49,7 +49,7 @@ def test_only_the_store_imports_whoosh() -> None:
 def test_each_dependency_stays_behind_one_module() -> None:
     owners = {"rjieba": "analysis", "jieba": "analysis", "opencc": "analysis",
               "frontmatter": "documents", "yaml": "documents", "click": "cli",
-              "numpy": "sequences", "starlette": "server", "uvicorn": "server", "watchfiles": "watch"}
+              "numpy": "arrays", "starlette": "server", "uvicorn": "server", "watchfiles": "watch"}
     for name, tree in _modules().items():
         for dependency in _imports(tree) & set(owners):
             assert owners[dependency] == name, f"{name} imports {dependency}"

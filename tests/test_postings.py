@@ -12,7 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import searchkit.postings as postings_module
-from searchkit import sequences
+from searchkit import arrays
+from searchkit.arrays import sequence_starts
 from searchkit.postings import (
     BLOCK_VALUES,
     FIXED_WIDTH,
@@ -23,7 +24,6 @@ from searchkit.postings import (
     PostingsWriter,
     SegmentPostings,
 )
-from searchkit.sequences import sequence_starts
 
 TEXT_FIELDS = ("title", "body")
 FIELDS = (*TEXT_FIELDS, GRAMS_FIELD)
@@ -247,8 +247,16 @@ def test_terms_in_sequence_one_by_one_and_as_arrays(
         wanted = data.draw(st.sets(st.integers(0, len(documents) + 2)))
         expected = {d: start for d, start in first_in_sequence(model, name, terms).items() if d in wanted}
         for many in (0, 10**9):  # always as arrays, never
-            monkeypatch.setattr(sequences, "MANY_CANDIDATES", many)
-            assert sequence_starts(postings.field(name), terms, wanted) == expected
+            monkeypatch.setattr(arrays, "MANY_CANDIDATES", many)
+            documents_of, starts = sequence_starts(postings.field(name), terms, arrays.vector(sorted(wanted), "int64"))
+            assert dict(zip(documents_of.tolist(), starts.tolist(), strict=True)) == expected
+        for term in known:  # the arrays the ranking reads are the lists the rest reads
+            listed, frequencies = postings.field(name).documents(term)
+            as_arrays, frequencies_as_arrays = arrays.postings(postings.field(name), term)
+            assert as_arrays.tolist() == listed
+            assert (frequencies is None) == (frequencies_as_arrays is None)
+            if frequencies is not None and frequencies_as_arrays is not None:
+                assert frequencies_as_arrays.tolist() == list(frequencies)
 
 
 def test_hand_made_segment(tmp_path: Path) -> None:
