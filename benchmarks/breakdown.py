@@ -42,6 +42,7 @@ PARTS: tuple[tuple[str, str, str], ...] = (
     ("highlight.py", "*", "highlighting"),
     ("postings.py", "*", "postings decode"),
     ("ranking.py", "*", "scoring"),
+    ("arrays.py", "*", "scoring"),
     ("topics.py", "*", "scoring"),
     ("spelling.py", "*", "scoring"),
     ("plan.py", "*", "query parse & plan"),

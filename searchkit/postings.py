@@ -22,63 +22,21 @@ import os
 import sys
 import zlib
 from array import array
-from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from functools import cached_property
+from bisect import bisect_left
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from functools import cached_property, partial
 from itertools import accumulate, chain
 from operator import sub
 from pathlib import Path
 from typing import Any
 
+from .blocks import COMPRESSION, BlockReader, BlockStream, pack, to_bytes, uint32, unpack
 from .terms import FixedWidthTerms, bisect_terms
 
 MAGIC = b"searchkit-postings 3\n"
 SUFFIX = ".skp"
 GRAMS_FIELD = "grams"
 FIXED_WIDTH = 2
-BLOCK_VALUES = 32 * 1024  # uint32 values per compressed block before it is closed
-COMPRESSION = 6  # zlib level, chosen on the vault (benchmarks/README.md)
-_LITTLE = sys.byteorder == "little"
-
-
-def _uint32(values: Iterable[int] = ()) -> array[int]:
-    data = array("I", values)
-    assert data.itemsize == 4
-    return data
-
-
-def _to_bytes(data: array[int]) -> bytes:
-    if not _LITTLE:
-        data = array(data.typecode, data)
-        data.byteswap()
-    return data.tobytes()
-
-
-def _from_bytes(raw: bytes | bytearray | memoryview) -> array[int]:
-    data = _uint32()
-    data.frombytes(raw)
-    if not _LITTLE:
-        data.byteswap()
-    return data
-
-
-def _pack(values: array[int]) -> bytes:
-    """uint32s compressed with their bytes regrouped by significance first: most values
-    are small, so three of the four byte planes are nearly all zeros (30% smaller
-    than compressing the plain array)."""
-    raw = _to_bytes(values)
-    return zlib.compress(raw[0::4] + raw[1::4] + raw[2::4] + raw[3::4], COMPRESSION)
-
-
-def _unpack(packed: bytes | memoryview) -> array[int]:
-    planes = zlib.decompress(packed)
-    count = len(planes) // 4
-    raw = bytearray(len(planes))
-    for significance in range(4):
-        raw[significance::4] = planes[significance * count : (significance + 1) * count]
-    return _from_bytes(raw)
-
-
 def _deltas(values: Sequence[int]) -> Iterator[int]:
     return map(sub, values, chain((0,), values))
 
@@ -90,7 +48,7 @@ class FieldBuilder:
         self.positional = positional
         # term -> (documents, frequencies, position deltas) or, without positions, documents
         self.terms: dict[str, Any] = {}
-        self.lengths = _uint32()
+        self.lengths = uint32()
 
     def add_tokens(self, docnum: int, tokens: Iterable[tuple[str, int]]) -> None:
         seen: dict[str, list[int]] = {}
@@ -119,7 +77,7 @@ class FieldBuilder:
         for term, positions in positions_of.items():
             entry = terms.get(term)
             if entry is None:
-                entry = terms[term] = (_uint32(), _uint32(), _uint32())
+                entry = terms[term] = (uint32(), uint32(), uint32())
             entry[0].append(docnum)
             entry[1].append(len(positions))
             entry[2].extend(_deltas(positions))
@@ -128,7 +86,7 @@ class FieldBuilder:
         """Postings of a term from another segment (merging), already renumbered."""
         entry: Any = self.terms.get(term)
         if entry is None:
-            entry = self.terms[term] = (_uint32(), _uint32(), _uint32()) if self.positional else _uint32()
+            entry = self.terms[term] = (uint32(), uint32(), uint32()) if self.positional else uint32()
         if self.positional:
             entry[0].extend(documents)
             entry[1].extend(frequencies)
@@ -181,59 +139,32 @@ class PostingsWriter:
         self.doc_count += len(renumbered)
 
     def write(self, path: Path) -> None:
-        """Write the segment's postings to `path` (through a temporary file, so a
-        reader never sees half a file)."""
-        temporary = path.with_name(path.name + ".tmp")
-        header: dict[str, Any] = {"doc_count": self.doc_count, "fields": {}}
-        with open(temporary, "wb") as out:
-            out.write(MAGIC)
-            for name, builder in self.fields.items():
-                header["fields"][name] = _write_field(out, builder)
-            header_offset = out.tell()
-            out.write(json.dumps(header).encode())
-            out.write(header_offset.to_bytes(8, "little"))
-        os.replace(temporary, path)
+        write_file(path, self.doc_count, {name: partial(_write_field, builder=b) for name, b in self.fields.items()})
 
 
-class _BlockStream:
-    """Runs of uint32s written in compressed blocks of about BLOCK_VALUES; each term's
-    run lies in one block, found by the term's number."""
-
-    def __init__(self, out: Any) -> None:
-        self.out = out
-        self.block = _uint32()
-        self.first = _uint32()  # the first term of each block
-        self.start = _uint32()  # where each term's run starts in its block
-        self.offsets: list[int] = []
-
-    def add(self, number: int, *runs: Iterable[int]) -> None:
-        if len(self.block) >= BLOCK_VALUES:
-            self._close()
-        if len(self.first) == len(self.offsets):  # no block open (an empty run leaves one open and empty)
-            self.first.append(number)
-        self.start.append(len(self.block))
-        for run in runs:
-            self.block.extend(run)
-
-    def _close(self) -> None:
-        self.offsets.append(self.out.tell())
-        self.out.write(_pack(self.block))
-        del self.block[:]
-
-    def finish(self) -> None:
-        if len(self.first) > len(self.offsets):
-            self._close()
-        self.offsets.append(self.out.tell())  # end of the last block
+def write_file(path: Path, doc_count: int, fields: Mapping[str, Callable[[Any], dict[str, Any]]]) -> None:
+    """Write a postings file to `path`, each field's sections written by its function
+    (through a temporary file, so a reader never sees half a file)."""
+    temporary = path.with_name(path.name + ".tmp")
+    header: dict[str, Any] = {"doc_count": doc_count, "fields": {}}
+    with open(temporary, "wb") as out:
+        out.write(MAGIC)
+        for name, write_field in fields.items():
+            header["fields"][name] = write_field(out)
+        header_offset = out.tell()
+        out.write(json.dumps(header).encode())
+        out.write(header_offset.to_bytes(8, "little"))
+    os.replace(temporary, path)
 
 
-def _write_field(out: Any, builder: FieldBuilder) -> dict[str, Any]:
+def _write_field(out: Any, *, builder: FieldBuilder) -> dict[str, Any]:
     """Documents and frequencies in one stream of blocks, positions in another, so
     that finding a term's documents never decompresses its positions."""
     terms = sorted(builder.terms)
-    doc_counts = _uint32()
-    position_counts = _uint32()
-    postings = _BlockStream(out)
-    positions = _BlockStream(out)
+    doc_counts = uint32()
+    position_counts = uint32()
+    postings = BlockStream(out)
+    positions = BlockStream(out)
     for number, term in enumerate(terms):
         entry = builder.terms[term]
         documents = entry[0] if builder.positional else entry
@@ -246,6 +177,22 @@ def _write_field(out: Any, builder: FieldBuilder) -> dict[str, Any]:
             postings.add(number, _deltas(documents))
     postings.finish()
     positions.finish()
+    streams = (postings, positions)
+    return field_sections(out, builder.positional, terms, doc_counts, position_counts, streams, builder.lengths)
+
+
+def field_sections(
+    out: Any,
+    positional: bool,
+    terms: list[str],
+    doc_counts: array[int],
+    position_counts: array[int],
+    streams: tuple[Any, Any],
+    lengths: array[int],
+) -> dict[str, Any]:
+    """Write a field's tables after its blocks: the terms, their counts, where each
+    stream's blocks and runs are (`streams`: postings and positions, each with
+    `first`, `start` and `offsets`), the documents' lengths; the field's spec."""
 
     def section(data: bytes) -> list[int]:
         offset = out.tell()
@@ -257,22 +204,22 @@ def _write_field(out: Any, builder: FieldBuilder) -> dict[str, Any]:
     width = FIXED_WIDTH if terms and all(len(term) <= FIXED_WIDTH for term in terms) else 0
     joined = "".join(term.ljust(width, "\0") for term in terms) if width else "\n".join(terms)
     return {
-        "positional": builder.positional,
+        "positional": positional,
         "width": width,
         "terms": section(zlib.compress(joined.encode("gb18030"), COMPRESSION)),
-        "doc_counts": section(_pack(doc_counts)),
-        "position_counts": section(_pack(position_counts)),
+        "doc_counts": section(pack(doc_counts)),
+        "position_counts": section(pack(position_counts)),
         **{
             f"{prefix}{name}": value
-            for prefix, stream in (("", postings), ("position_", positions))
+            for prefix, stream in zip(("", "position_"), streams, strict=True)
             for name, value in (
-                ("block_first", section(_pack(stream.first))),
-                ("start_in_block", section(_pack(stream.start))),
-                ("block_offsets", section(zlib.compress(_to_bytes(array("q", stream.offsets)), COMPRESSION))),
+                ("block_first", section(pack(stream.first))),
+                ("start_in_block", section(pack(stream.start))),
+                ("block_offsets", section(zlib.compress(to_bytes(array("q", stream.offsets)), COMPRESSION))),
             )
         },
-        "lengths": section(_pack(builder.lengths)),
-        "total_length": sum(builder.lengths),
+        "lengths": section(pack(lengths)),
+        "total_length": sum(lengths),
     }
 
 
@@ -289,10 +236,10 @@ class FieldPostings:
         text = zlib.decompress(section("terms")).decode("gb18030")  # 2 bytes per Han character
         self.terms: Any = FixedWidthTerms(text, spec["width"]) if spec["width"] else text.split("\n") if text else []
         self.positional: bool = spec["positional"]
-        self.doc_counts = _unpack(section("doc_counts"))
+        self.doc_counts = unpack(section("doc_counts"))
         self._section = section
-        self._postings = _BlockReader(data, *(section(name) for name in _STREAM_SECTIONS))
-        self.lengths = _unpack(section("lengths"))
+        self._postings = BlockReader(data, *(section(name) for name in _STREAM_SECTIONS))
+        self.lengths = unpack(section("lengths"))
         self.total_length: int = spec["total_length"]
         self._found: dict[str, int] = {}
         # BM25's length part per document (an array), filled by the ranking on first use
@@ -335,11 +282,11 @@ class FieldPostings:
     # which keeps them off the path of a query that needs none (a cold `searchkit query`).
     @cached_property
     def position_counts(self) -> array[int]:
-        return _unpack(self._section("position_counts"))
+        return unpack(self._section("position_counts"))
 
     @cached_property
-    def _positions(self) -> _BlockReader:
-        return _BlockReader(self._data, *(self._section(f"position_{name}") for name in _STREAM_SECTIONS))
+    def _positions(self) -> BlockReader:
+        return BlockReader(self._data, *(self._section(f"position_{name}") for name in _STREAM_SECTIONS))
 
     def _position_deltas(self, i: int) -> array[int]:
         block, start = self._positions.run(i)
@@ -414,6 +361,11 @@ class FieldPostings:
         terms, counts = self.terms, self.doc_counts
         return [(terms[i], counts[i]) for i in self._prefix_range(prefix)]
 
+    def streams(self) -> tuple[array[int], array[int]]:
+        """Every block of the postings stream, then of the positions stream, unpacked
+        and joined: each term's runs one after another, in term order."""
+        return self._postings.values(), self._positions.values()
+
     def iter_all(self) -> Iterator[tuple[str, list[int], array[int] | None, array[int] | None]]:
         """Every term with its documents, frequencies and position deltas (which
         restart at each document, so a document's run can be copied as it is)."""
@@ -423,30 +375,6 @@ class FieldPostings:
 
 
 _STREAM_SECTIONS = ("block_first", "start_in_block", "block_offsets")
-
-
-class _BlockReader:
-    """The reading side of a _BlockStream, with the last blocks used kept unpacked."""
-
-    def __init__(self, data: Any, first: bytes, start: bytes, offsets: bytes) -> None:
-        self._data = data
-        self.first = _unpack(first)
-        self.start = _unpack(start)
-        self.offsets = array("q")
-        self.offsets.frombytes(zlib.decompress(offsets))
-        if not _LITTLE:
-            self.offsets.byteswap()
-        self._blocks: dict[int, array[int]] = {}
-
-    def run(self, i: int) -> tuple[array[int], int]:
-        """The block holding term `i`'s run, and where the run starts in it."""
-        number = bisect_right(self.first, i) - 1
-        block = self._blocks.get(number)
-        if block is None:
-            if len(self._blocks) > 64:
-                self._blocks.clear()
-            block = self._blocks[number] = _unpack(self._data[self.offsets[number] : self.offsets[number + 1]])
-        return block, self.start[i]
 
 
 class SegmentPostings:

@@ -11,11 +11,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import searchkit.postings as postings_module
+import searchkit.blocks as blocks_module
 from searchkit import arrays
 from searchkit.arrays import sequence_starts
+from searchkit.blocks import BLOCK_VALUES
 from searchkit.postings import (
-    BLOCK_VALUES,
     FIXED_WIDTH,
     GRAMS_FIELD,
     MAGIC,
@@ -501,7 +501,7 @@ def test_merging_keeps_the_live_documents_in_order(tmp_path: Path, case: MergeCa
 def test_merging_with_tiny_blocks(tmp_path: Path, case: MergeCase) -> None:
     """Blocks closed after every few values: each random segment spans many of them."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(postings_module, "BLOCK_VALUES", 3)
+        patch.setattr(blocks_module, "BLOCK_VALUES", 3)
         check_merge(tmp_path, case)
 
 
