@@ -16,11 +16,17 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Executor, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
 from typing import Any
 
 import numpy
 
-from .postings import FieldPostings
+from . import blocks
+from .postings import FieldPostings, SegmentPostings, field_sections, write_file
+from .terms import FixedWidthTerms
 
 Vector = Any  # a numpy array; numpy's own types would make every signature a paragraph
 
@@ -274,3 +280,209 @@ def _keys(documents: list[int], frequencies: array[int], deltas: array[int], cho
     keep = numpy.repeat(numpy.isin(numbers, chosen, assume_unique=True), counts)
     keys = (numpy.repeat(numbers, counts) << _POSITION_BITS) + (running - numpy.repeat(before, counts))
     return keys[keep]
+
+
+# ---- merging whole segments -----------------------------------------------------------------
+
+# Values of a stream gathered at once while merging: bounds the merge's memory.
+MERGE_CHUNK_VALUES = 1 << 18
+
+
+def merge_postings(sources: list[SegmentPostings], path: Path) -> None:
+    """Write to `path` one postings file holding every document of `sources` (whole
+    segments, nothing deleted), one segment after another: what
+    `PostingsWriter.add_segment` writes, built with array operations instead of a
+    Python statement per posting (a build's segments are merged this way)."""
+    starts = numpy.cumsum([0, *(source.doc_count for source in sources)])
+    with ThreadPoolExecutor(2) as pool:  # zlib lets go of the GIL: two blocks compress at once
+        fields = {
+            name: partial(_merged_field, tables=[s.read_field(name) for s in sources], starts=starts[:-1], pool=pool)
+            for name in sources[0].field_names()
+        }
+        write_file(path, int(starts[-1]), fields)
+
+
+@dataclass
+class _Source:
+    """One segment's field, laid out for merging: the merged number of each of its
+    terms, their document and position counts, and where their runs start."""
+
+    start: int  # its first document's number in the merged segment
+    numbers: Vector
+    counts: Vector
+    position_counts: Vector
+    postings: Vector  # its postings stream: per term, document deltas, then frequencies
+    positions: Vector
+    run_starts: Vector
+    position_starts: Vector
+
+
+def _source(table: FieldPostings, numbers: Vector, start: int) -> _Source:
+    counts = numpy.frombuffer(table.doc_counts, dtype=numpy.uint32).astype(numpy.int64)
+    position_counts = numpy.frombuffer(table.position_counts, dtype=numpy.uint32).astype(numpy.int64)
+    postings, positions = (numpy.frombuffer(values, dtype=numpy.uint32) for values in table.streams())
+    return _Source(
+        start, numbers, counts, position_counts, postings, positions, 2 * _starts(counts), _starts(position_counts)
+    )
+
+
+def _numbered_terms(tables: list[FieldPostings]) -> tuple[list[str] | FixedWidthTerms, list[Vector]]:
+    """The terms of all `tables`, sorted, and the number among them of each table's
+    terms. Fixed-width terms (the bigrams, most terms) are compared as integers of
+    their characters, not made into hundreds of thousands of strings."""
+    widths = {table.terms.width if isinstance(table.terms, FixedWidthTerms) else 0 for table in tables if table.terms}
+    if len(widths) == 1 and 0 not in widths:
+        width = widths.pop()
+        codes = [_codes(table.terms, width) for table in tables]
+        merged = numpy.unique(numpy.concatenate(codes))
+        return FixedWidthTerms(_text_of(merged, width), width), [merged.searchsorted(code) for code in codes]
+    term_lists = [table.all_terms() for table in tables]
+    terms = sorted(set().union(*term_lists))
+    number_of = {term: number for number, term in enumerate(terms)}
+    numbers = [numpy.fromiter(map(number_of.__getitem__, listed), numpy.int64, len(listed)) for listed in term_lists]
+    return terms, numbers
+
+
+_CHARACTER_BITS = 21  # a code point fits in 21 bits
+
+
+def _codes(terms: Any, width: int) -> Vector:
+    if not isinstance(terms, FixedWidthTerms):
+        return numpy.zeros(0, dtype=numpy.uint64)  # an empty table
+    characters = numpy.frombuffer(terms.text.encode("utf-32-le"), dtype="<u4").reshape(-1, width)
+    codes = numpy.zeros(len(characters), dtype=numpy.uint64)
+    for column in range(width):
+        codes = (codes << numpy.uint64(_CHARACTER_BITS)) | characters[:, column].astype(numpy.uint64)
+    return codes
+
+
+def _text_of(codes: Vector, width: int) -> str:
+    shifts = [_CHARACTER_BITS * (width - 1 - column) for column in range(width)]
+    mask = numpy.uint64((1 << _CHARACTER_BITS) - 1)
+    characters = numpy.stack([(codes >> numpy.uint64(shift)) & mask for shift in shifts], axis=1)
+    return characters.astype("<u4").tobytes().decode("utf-32-le")
+
+
+def _merged_field(out: Any, *, tables: list[FieldPostings], starts: Vector, pool: Executor) -> dict[str, Any]:
+    terms, numbers = _numbered_terms(tables)
+    sources = [_source(table, number, int(start)) for table, number, start in zip(tables, numbers, starts, strict=True)]
+    doc_counts = numpy.zeros(len(terms), dtype=numpy.int64)
+    position_counts = numpy.zeros(len(terms), dtype=numpy.int64)
+    for source in sources:  # a term is once in each source: no index repeats
+        doc_counts[source.numbers] += source.counts
+        position_counts[source.numbers] += source.position_counts
+    written = (
+        _write_stream(out, pool, 2 * doc_counts, partial(_postings_of, sources)),
+        _write_stream(out, pool, position_counts, partial(_positions_of, sources)),
+    )
+    lengths = blocks.uint32()
+    for table in tables:
+        lengths.extend(table.lengths)
+    return field_sections(
+        out, tables[0].positional, terms, _uint32s(doc_counts), _uint32s(position_counts), written, lengths
+    )
+
+
+def _postings_of(sources: list[_Source], low: int, high: int) -> Vector:
+    """The merged postings stream of terms `low` to `high` - 1: for each, the
+    document deltas of every source in turn, then their frequencies."""
+    parts = []
+    for source in sources:
+        first, end = source.numbers.searchsorted([low, high])
+        if end > first:
+            counts = source.counts[first:end]
+            at = _ranges(source.run_starts[first:end], counts)
+            deltas = source.postings[at]
+            running = numpy.cumsum(deltas, dtype=numpy.int64)
+            run_first = _starts(counts)
+            before = numpy.repeat(running[run_first] - deltas[run_first], counts)  # the runs before this one
+            frequencies = source.postings[at + numpy.repeat(counts, counts)]
+            parts.append((source.numbers[first:end], counts, running - before + source.start, frequencies))
+    number, counts, documents, frequencies = (numpy.concatenate([part[i] for part in parts]) for i in range(4))
+    order = numpy.argsort(number, kind="stable")  # by term; for each term, the sources in order
+    gathered = _ranges(_starts(counts)[order], counts[order])
+    documents, frequencies = documents[gathered], frequencies[gathered]
+    per_term = numpy.bincount(number - low, weights=counts, minlength=high - low).astype(numpy.int64)
+    run_first = _starts(per_term)
+    deltas = numpy.diff(documents, prepend=0)
+    deltas[run_first] = documents[run_first]  # a term's first document as it is
+    stream = numpy.empty(2 * len(documents), dtype=numpy.uint32)
+    at = _ranges(2 * run_first, per_term)
+    stream[at] = deltas
+    stream[at + numpy.repeat(per_term, per_term)] = frequencies
+    return stream
+
+
+def _positions_of(sources: list[_Source], low: int, high: int) -> Vector:
+    """The merged positions stream of terms `low` to `high` - 1."""
+    parts = []
+    for source in sources:
+        first, end = source.numbers.searchsorted([low, high])
+        if end > first:
+            counts = source.position_counts[first:end]
+            positions = source.positions[_ranges(source.position_starts[first:end], counts)]
+            parts.append((source.numbers[first:end], counts, positions))
+    number, counts, positions = (numpy.concatenate([part[i] for part in parts]) for i in range(3))
+    order = numpy.argsort(number, kind="stable")
+    return positions[_ranges(_starts(counts)[order], counts[order])]
+
+
+def _starts(counts: Vector) -> Vector:
+    """Where each of consecutive runs of `counts` values starts."""
+    return numpy.cumsum(counts) - counts
+
+
+def _ranges(starts: Vector, counts: Vector) -> Vector:
+    """The indexes start, start + 1, … of runs of `counts` values at `starts`, joined."""
+    return numpy.repeat(starts - _starts(counts), counts) + numpy.arange(int(counts.sum()), dtype=numpy.int64)
+
+
+@dataclass
+class _WrittenBlocks:
+    first: array[int] = field(default_factory=blocks.uint32)  # each block's first term
+    start: array[int] = field(default_factory=blocks.uint32)  # where each term's run starts in its block
+    offsets: list[int] = field(default_factory=list)
+
+
+def _block_plan(run_sizes: Vector) -> list[tuple[int, int]]:
+    """The terms (first, end) of each block, cut as `blocks.BlockStream` cuts them: a
+    block takes runs until it holds BLOCK_VALUES or more."""
+    ends = numpy.cumsum(run_sizes)
+    plan, first, base = [], 0, 0
+    while first < len(run_sizes):
+        end = min(int(numpy.searchsorted(ends, base + blocks.BLOCK_VALUES)), len(run_sizes) - 1) + 1
+        plan.append((first, end))
+        first, base = end, int(ends[end - 1])
+    return plan
+
+
+def _write_stream(out: Any, pool: Executor, run_sizes: Vector, values_of: Any) -> _WrittenBlocks:
+    """Write a stream of runs of `run_sizes` values, one run per term, in blocks; the
+    values of terms low to high - 1 come from `values_of(low, high)`, a few blocks'
+    worth at a time."""
+    starts = _starts(run_sizes)
+    written = _WrittenBlocks()
+    plan = _block_plan(run_sizes)
+    while plan:
+        chunk = [plan.pop(0)]
+        while plan and starts[plan[0][1] - 1] + run_sizes[plan[0][1] - 1] - starts[chunk[0][0]] <= MERGE_CHUNK_VALUES:
+            chunk.append(plan.pop(0))
+        low, high = chunk[0][0], chunk[-1][1]
+        values = values_of(low, high)
+        parts = []
+        for first, end in chunk:
+            written.first.append(first)
+            block_start = starts[first] - starts[low]
+            parts.append(_uint32s(values[block_start : starts[end - 1] + run_sizes[end - 1] - starts[low]]))
+        for packed in pool.map(blocks.pack, parts):
+            written.offsets.append(out.tell())
+            out.write(packed)
+    written.offsets.append(out.tell())
+    block_of_term = numpy.repeat(numpy.arange(len(written.first)), numpy.diff([*written.first, len(run_sizes)]))
+    first_of_block = numpy.asarray(written.first, dtype=numpy.int64)
+    written.start = _uint32s(starts - starts[first_of_block][block_of_term] if len(run_sizes) else starts)
+    return written
+
+
+def _uint32s(values: Vector) -> array[int]:
+    return array("I", numpy.asarray(values, dtype=numpy.uint32).tobytes())

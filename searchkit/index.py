@@ -11,9 +11,10 @@ from typing import Any
 
 from .analysis import Analyzer, dictionary_form
 from .errors import DocumentError
+from .indexfiles import USER_DICTIONARY_FILE
 from .results import Explanation, IndexStats, ProgressCallback, SearchResults
 from .search import explain_document, marked_terms, related_documents, run_search
-from .store import USER_DICTIONARY_FILE, Snapshot, Store
+from .store import Snapshot, Store
 
 DEFAULT_INDEX_PATH = "index"
 

@@ -184,7 +184,7 @@ def _write_field(out: Any, *, builder: FieldBuilder) -> dict[str, Any]:
 def field_sections(
     out: Any,
     positional: bool,
-    terms: list[str],
+    terms: list[str] | FixedWidthTerms,
     doc_counts: array[int],
     position_counts: array[int],
     streams: tuple[Any, Any],
@@ -201,8 +201,11 @@ def field_sections(
 
     # Bigrams are stored at a fixed width (no separators), so that a reader can look
     # them up without splitting hundreds of thousands of them into a list first.
-    width = FIXED_WIDTH if terms and all(len(term) <= FIXED_WIDTH for term in terms) else 0
-    joined = "".join(term.ljust(width, "\0") for term in terms) if width else "\n".join(terms)
+    if isinstance(terms, FixedWidthTerms):
+        width, joined = terms.width, terms.text
+    else:
+        width = FIXED_WIDTH if terms and all(len(term) <= FIXED_WIDTH for term in terms) else 0
+        joined = "".join(term.ljust(width, "\0") for term in terms) if width else "\n".join(terms)
     return {
         "positional": positional,
         "width": width,
@@ -361,6 +364,9 @@ class FieldPostings:
         terms, counts = self.terms, self.doc_counts
         return [(terms[i], counts[i]) for i in self._prefix_range(prefix)]
 
+    def all_terms(self) -> list[str]:
+        return self.terms.as_list() if isinstance(self.terms, FixedWidthTerms) else list(self.terms)
+
     def streams(self) -> tuple[array[int], array[int]]:
         """Every block of the postings stream, then of the positions stream, unpacked
         and joined: each term's runs one after another, in term order."""
@@ -393,11 +399,18 @@ class SegmentPostings:
         self._specs: dict[str, Any] = header["fields"]
         self._fields: dict[str, FieldPostings] = {}
 
+    def field_names(self) -> list[str]:
+        return list(self._specs)
+
     def field(self, name: str) -> FieldPostings:
         table = self._fields.get(name)
         if table is None:
-            table = self._fields[name] = FieldPostings(self._data, self._specs[name])
+            table = self._fields[name] = self.read_field(name)
         return table
+
+    def read_field(self, name: str) -> FieldPostings:
+        """The field read afresh, not kept: for a merge, which reads each field once."""
+        return FieldPostings(self._data, self._specs[name])
 
 
 def postings_path(folder: str | os.PathLike[str], segment: Any) -> Path:

@@ -13,7 +13,6 @@ with searchkit's merge policy) and build new segments with a `SegmentWriter`.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 from collections.abc import Iterator
@@ -32,13 +31,11 @@ from whoosh.writing import SegmentWriter as WhooshSegmentWriter
 
 from .analysis import ANALYZER_VERSION
 from .documents import KEYWORD_FIELDS, TEXT_FIELDS, Document
-from .errors import DocumentError, IndexDamagedError, IndexLockedError, IndexNotFoundError, IndexVersionError
+from .errors import IndexDamagedError, IndexLockedError, IndexNotFoundError, IndexVersionError
+from .indexfiles import INDEX_FORMAT, META_FILE, USER_DICTIONARY_FILE, IndexFiles
 from .postings import PostingsWriter, SegmentPostings, postings_path
 from .records import Card, Fingerprint, StoredDocument, decode_card, document_values, unpack_stored
 
-INDEX_FORMAT = 7
-META_FILE = "searchkit.json"
-USER_DICTIONARY_FILE = "dictionary.txt"
 WRITER_PID_FILE = "writer.pid"
 INDEX_NAME = "MAIN"  # Whoosh's name for the index in a folder: its files start with it
 WHOOSH_WRITE_LOCK = f"{INDEX_NAME}_WRITELOCK"  # the lock file FileIndex.writer() takes
@@ -179,7 +176,7 @@ def _matcher_ids(matcher: Any) -> Iterator[int]:
         matcher.next()
 
 
-class Store:
+class Store(IndexFiles):
     """The files of one index folder."""
 
     def __init__(self, path: Path) -> None:
@@ -190,48 +187,6 @@ class Store:
     @property
     def exists(self) -> bool:
         return self.path.is_dir() and bool(whoosh_index.exists_in(str(self.path)))
-
-    def metadata(self) -> dict[str, Any]:
-        """The contents of `searchkit.json` (read again only when the file changed)."""
-        meta_file = self.path / META_FILE
-        try:
-            info = meta_file.stat()
-            if self._metadata[0] != (info.st_mtime_ns, info.st_size):
-                self._metadata = ((info.st_mtime_ns, info.st_size), json.loads(meta_file.read_text("utf-8")))
-        except (OSError, ValueError):
-            return {}
-        return self._metadata[1]
-
-    def write_metadata(
-        self, root: Path, dictionary: set[str], skipped: dict[str, list[str]], pending: list[str]
-    ) -> None:
-        """`skipped`: path → [fingerprint, reason] of each file the last run skipped;
-        `pending`: unchanged documents still to be indexed again for the dictionary."""
-        meta = {
-            "format": INDEX_FORMAT,
-            "analyzer": ANALYZER_VERSION,
-            "root": str(root.resolve()),
-            "dictionary": sorted(dictionary),
-            "skipped": skipped,
-            "pending": pending,
-        }
-        _replace_text(self.path / META_FILE, json.dumps(meta, ensure_ascii=False, indent=2))
-
-    def read_user_words(self) -> list[str]:
-        """The lines of `dictionary.txt`, `#` comments and blank lines left out."""
-        path = self.path / USER_DICTIONARY_FILE
-        try:
-            lines = path.read_text("utf-8").splitlines()
-        except FileNotFoundError:
-            return []
-        except (OSError, UnicodeDecodeError) as exc:
-            raise DocumentError(path, f"cannot read the dictionary: {exc}") from exc
-        return [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
-
-    def write_user_words(self, words: list[str]) -> None:
-        self.path.mkdir(parents=True, exist_ok=True)
-        header = "# searchkit user dictionary: one word per line; applied by the next `searchkit index`\n"
-        _replace_text(self.path / USER_DICTIONARY_FILE, header + "".join(f"{w}\n" for w in words))
 
     def _open(self) -> Any:
         if self._whoosh is None:
@@ -367,13 +322,6 @@ def _unlink(path: Path) -> None:
         pass
 
 
-def _replace_text(path: Path, text: str) -> None:
-    """Write through a temporary file, so a reader never sees half of it."""
-    temporary = path.with_name(f"{path.name}.tmp")
-    temporary.write_text(text, "utf-8")
-    os.replace(temporary, path)
-
-
 # ---- writing ---------------------------------------------------------------------------
 
 # A segment whose postings file is under SMALL_SEGMENT_BYTES is "small" (a build writes
@@ -385,6 +333,11 @@ def _replace_text(path: Path, text: str) -> None:
 # "small", and an edit's commit spent 7–10 s merging them (the watcher's 2 s target).
 SMALL_SEGMENT_BYTES = 256 * 1024
 MAX_SMALL_SEGMENTS = 6
+# The segments one run writes (a build writes one per 1.5 M characters of text, to
+# bound its memory) are merged into segments of up to this much postings: a query
+# looks each term up in every segment, and on the vault one segment instead of six
+# made a warm query a third faster (benchmarks/README.md).
+MERGED_SEGMENT_BYTES = 32 * 1024 * 1024
 
 
 class StoreWriter:
@@ -403,7 +356,7 @@ class StoreWriter:
         writer = self._writer
         try:
             postings = PostingsWriter(TEXT_FIELDS)
-            segments = self._merge_small_segments(postings, new_segments)
+            segments = self._merge_small_segments(postings, self._merged(new_segments))
             if writer._added:
                 segment = writer._finalize_segment()
                 postings.write(postings_path(self._store.path, segment))
@@ -429,6 +382,37 @@ class StoreWriter:
             return postings_path(self._store.path, segment).stat().st_size
         except OSError:  # no postings file to copy: as cheap to merge as an empty one
             return 0
+
+    def _merged(self, new_segments: list[Segment]) -> list[Segment]:
+        """`new_segments` (nothing deleted in them yet), consecutive ones merged while
+        their postings come to MERGED_SEGMENT_BYTES or less."""
+        groups: list[list[Segment]] = []
+        size = 0
+        for segment in new_segments:
+            grows = self._postings_bytes(segment)
+            if not groups or size + grows > MERGED_SEGMENT_BYTES:
+                groups.append([])
+                size = 0
+            groups[-1].append(segment)
+            size += grows
+        return [group[0] if len(group) == 1 else self._merge(group) for group in groups]
+
+    def _merge(self, group: list[Segment]) -> Segment:
+        """One new segment holding the documents of `group`, in order."""
+        writer = WhooshSegmentWriter(self._store._open(), _lk=False)
+        for segment in group:
+            reader = SegmentReader(writer.storage, writer.schema, segment)
+            try:
+                writer.add_reader(reader)
+            finally:
+                reader.close()
+        merged = writer._finalize_segment()
+        from .arrays import merge_postings  # numpy: not for the worker processes, which never merge
+
+        folder = self._store.path
+        sources = [SegmentPostings(postings_path(folder, segment)) for segment in group]
+        merge_postings(sources, postings_path(folder, merged))
+        return merged
 
     def _merge_small_segments(self, postings: PostingsWriter, new_segments: list[Segment]) -> list[Segment]:
         """The segments to keep as they are: the existing ones and `new_segments`.

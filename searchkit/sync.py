@@ -18,11 +18,12 @@ from pathlib import Path
 from .analysis import Analyzer, dictionary_form
 from .documents import is_document_file, read_document, read_undecoded, relative_path
 from .errors import DocumentError, SearchkitError
+from .indexfiles import META_FILE
 from .records import Fingerprint
 from .results import IndexStats, ProgressCallback, SkippedFile
 from .search import documents_containing
 from .shard import Job, ShardResult, index_shard
-from .store import META_FILE, Store, StoreWriter
+from .store import Store, StoreWriter
 
 # Below this many documents a worker process costs more (start-up, loading the
 # segmenter) than it saves.

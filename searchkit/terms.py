@@ -17,8 +17,8 @@ class FixedWidthTerms:
     with shorter terms padded by NUL (which sorts first, keeping the order)."""
 
     def __init__(self, text: str, width: int) -> None:
-        self._text = text
-        self._width = width
+        self.text = text
+        self.width = width
         self._count = len(text) // width
 
     def __len__(self) -> int:
@@ -27,7 +27,7 @@ class FixedWidthTerms:
     def bisect_left(self, term: str, low: int = 0) -> int:
         """Where `term` is or would be, as `bisect.bisect_left`, comparing the stored
         slices directly (five times faster than bisecting through __getitem__)."""
-        text, width = self._text, self._width
+        text, width = self.text, self.width
         key = term.ljust(width, "\0")  # a longer term sorts after its first `width` characters
         high = self._count
         while low < high:
@@ -38,8 +38,12 @@ class FixedWidthTerms:
                 high = middle
         return low
 
+    def as_list(self) -> list[str]:
+        text, width = self.text, self.width
+        return [text[start : start + width].rstrip("\0") for start in range(0, self._count * width, width)]
+
     def __getitem__(self, index: int) -> str:
         if not 0 <= index < len(self):
             raise IndexError(index)
-        start = index * self._width
-        return self._text[start : start + self._width].rstrip("\0")
+        start = index * self.width
+        return self.text[start : start + self.width].rstrip("\0")

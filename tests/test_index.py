@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from searchkit import Index, IndexDamagedError, IndexLockedError, IndexNotFoundError, IndexVersionError
-from searchkit.store import META_FILE
+from searchkit.indexfiles import META_FILE
 
 from .conftest import SEED, write
 
