@@ -39,6 +39,7 @@ _WORD_PART = re.compile(rf"{WORD_CHAR_CLASS}+")
 _WIDTH_FOLD = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
 _WIDTH_FOLD[0x3000] = 0x20
 _WIDE = re.compile("[\uff01-\uff5e\u3000]")
+_NARROW = {chr(wide): chr(narrow) for wide, narrow in _WIDTH_FOLD.items()}
 
 
 class Segmenter(Protocol):
@@ -298,7 +299,9 @@ def normalize(text: str) -> str:
     >>> normalize("ＡＰＩ與GPT")
     'api与gpt'
     """
-    folded = text.translate(_WIDTH_FOLD) if _WIDE.search(text) else text
+    folded = text
+    for wide in set(_WIDE.findall(text)):  # a few distinct ones: far faster than str.translate
+        folded = folded.replace(wide, _NARROW[wide])
     lowered = folded.lower()
     if len(lowered) != len(folded):  # e.g. 'İ' lowers to two code points
         lowered = "".join(c.lower() if len(c.lower()) == 1 else c for c in folded)

@@ -398,7 +398,11 @@ class StoreWriter:
         return [group[0] if len(group) == 1 else self._merge(group) for group in groups]
 
     def _merge(self, group: list[Segment]) -> Segment:
-        """One new segment holding the documents of `group`, in order."""
+        """One new segment holding the documents of `group`, in order. Its postings
+        file is written once Whoosh has assembled the segment's own files (it gathers
+        every file named after the segment)."""
+        from .arrays import merge_postings  # numpy: not for the worker processes, which never merge
+
         writer = WhooshSegmentWriter(self._store._open(), _lk=False)
         for segment in group:
             reader = SegmentReader(writer.storage, writer.schema, segment)
@@ -407,8 +411,6 @@ class StoreWriter:
             finally:
                 reader.close()
         merged = writer._finalize_segment()
-        from .arrays import merge_postings  # numpy: not for the worker processes, which never merge
-
         folder = self._store.path
         sources = [SegmentPostings(postings_path(folder, segment)) for segment in group]
         merge_postings(sources, postings_path(folder, merged))

@@ -121,3 +121,13 @@ def test_any_text_positions_grow_by_at_most_one_and_offsets_hold(text: str) -> N
         assert position in (previous, previous + 1)
         previous = position
         assert normalize(text[start:end]) == word
+
+
+@given(st.text(alphabet=st.sampled_from("ＡＢｚ０９！？（），。　\u3000abcAB 好萊塢罷工蘋果İ\n"), max_size=60))
+def test_width_folding_is_a_character_by_character_map(text: str) -> None:
+    """normalize replaces only the full-width characters present, one by one: the same
+    as mapping every character through the table."""
+    from searchkit.analysis import _WIDTH_FOLD
+
+    assert normalize(text) == normalize(text.translate(_WIDTH_FOLD))
+    assert len(normalize(text)) == len(text)
