@@ -98,7 +98,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from searchkit import Index
-    from searchkit.search import _prepared
+    from searchkit.search import PREPARED
 
     index = Index(args.index)
     queries = [cut for query in QUERIES for cut in as_typed(query)] if args.prefix else list(QUERIES)
@@ -106,7 +106,7 @@ def main() -> None:
     def run_all() -> None:
         for query in queries:
             if args.uncached:
-                _prepared.cache_clear()
+                PREPARED.clear()
             index.search(query, limit=10, prefix=args.prefix)
 
     run_all()

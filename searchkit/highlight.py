@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import re
+from array import array
 from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ _CONTEXT_BEFORE = 40
 # A sentence ends after 。！？； (and closing quotes), after .!?; followed by a space,
 # or at a line break.
 _SENTENCE_END = re.compile(r"[。！？；]+[”’」』）)]*|[.!?;]+(?=\s|$)|\n+")
+_NON_BLANK = re.compile(r"\S")
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,12 +34,17 @@ class SnippetSource:
 
     text: str
     folded: str
-    sentences: tuple[tuple[int, int], ...]
+    starts: array[int]  # where each sentence starts and ends, in two arrays: a process keeps many
+    ends: array[int]
 
     @classmethod
     def of(cls, text: str) -> SnippetSource:
-        sentences = tuple(s for s in sentence_spans(text) if text[s[0] : s[1]].strip())
-        return cls(text, normalize(text), sentences)
+        starts, ends = array("I"), array("I")
+        for start, end in sentence_spans(text):
+            if _NON_BLANK.search(text, start, end):
+                starts.append(start)
+                ends.append(end)
+        return cls(text, normalize(text), starts, ends)
 
 
 def match_ranges(text: str, terms: Iterable[str], folded: str | None = None) -> list[tuple[int, int]]:
@@ -132,22 +139,20 @@ def make_snippet(text: str, terms: Iterable[str]) -> str:
 
 
 def _best_window(source: SnippetSource, ranges: list[tuple[int, int]]) -> tuple[int, int]:
-    text, sentences = source.text, source.sentences
-    if not sentences:
+    text, starts, ends = source.text, source.starts, source.ends
+    if not starts:
         return 0, 0
     # no match to show (a title-only match, a filter, a related document): start at the
     # first sentence long enough to say something, not at a label like "一句话总结"
-    best = next(
-        (i for i, (start, end) in enumerate(sentences) if end - start >= SNIPPET_MIN_CHARS // 2), 0
-    )
+    spans = enumerate(zip(starts, ends, strict=True))
+    best = next((i for i, (start, end) in spans if end - start >= SNIPPET_MIN_CHARS // 2), 0)
     if ranges:
         # only the sentences holding a match can be best (a match never spans two: no
         # term holds a line break or a sentence end followed by a space)
-        starts = [start for start, _ in sentences]
         found: dict[int, list[str]] = {}
         for match_start, match_end in ranges:
             index = bisect_right(starts, match_start) - 1
-            if index >= 0 and match_start < sentences[index][1]:
+            if index >= 0 and match_start < ends[index]:
                 found.setdefault(index, []).append(source.folded[match_start:match_end])
         best_score = (-1, -1)
         for index in sorted(found):
@@ -156,12 +161,12 @@ def _best_window(source: SnippetSource, ranges: list[tuple[int, int]]) -> tuple[
             score = (sum(map(len, set(inside))), len(inside))
             if score > best_score:
                 best, best_score = index, score
-    start, end = sentences[best]
-    if end - start < SNIPPET_MIN_CHARS and len(sentences) > 1:
-        if best + 1 < len(sentences):
-            end = sentences[best + 1][1]
+    start, end = starts[best], ends[best]
+    if end - start < SNIPPET_MIN_CHARS and len(starts) > 1:
+        if best + 1 < len(starts):
+            end = ends[best + 1]
         else:
-            start = sentences[best - 1][0]
+            start = starts[best - 1]
     start, end = _strip(text, start, end)
     if end - start > SNIPPET_MAX_CHARS:
         first_match = next((r[0] for r in ranges if start <= r[0] < end), start)

@@ -7,11 +7,13 @@ copies everything out into the frozen objects of results.py.
 
 from __future__ import annotations
 
-import functools
 import heapq
 import math
-from collections.abc import Iterable
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable, Iterable
 from pathlib import Path
+from typing import Any
 
 from .analysis import Analyzer, compound_parts, is_han
 from .arrays import Scores
@@ -115,7 +117,10 @@ def current_text(root: Path | None, path: str) -> tuple[str, str]:
     return document.body, document.links
 
 
-SNIPPET_SOURCES = 512  # documents whose prepared text one process keeps
+# Characters of prepared snippet text one process keeps (each kept twice, as written
+# and folded, at 2 bytes a character for Chinese: about 64 MB at most). Counted in
+# characters, not documents, since a long post weighs a hundred short notes.
+SNIPPET_SOURCE_CHARS = 16_000_000
 
 
 def snippet_sources(root: Path | None, path: str, summary: str) -> tuple[SnippetSource, SnippetSource | None]:
@@ -128,16 +133,49 @@ def snippet_sources(root: Path | None, path: str, summary: str) -> tuple[Snippet
         stat = None
     if root is None or stat is None:
         return SnippetSource.of(summary), None
-    return _prepared(root, path, summary, stat.st_mtime_ns, stat.st_size)
+    key = (root, path, summary, stat.st_mtime_ns, stat.st_size)
+    found: tuple[SnippetSource, SnippetSource | None] | None = PREPARED.get(key)
+    if found is None:
+        body, links = current_text(root, path)
+        found = SnippetSource.of(f"{summary}\n{body}" if summary else body), SnippetSource.of(links) if links else None
+        PREPARED.put(key, found, sum(len(source.text) for source in found if source is not None))
+    return found
 
 
-@functools.lru_cache(maxsize=SNIPPET_SOURCES)
-def _prepared(
-    root: Path, path: str, summary: str, _mtime_ns: int, _size: int
-) -> tuple[SnippetSource, SnippetSource | None]:
-    body, links = current_text(root, path)
-    main = SnippetSource.of(f"{summary}\n{body}" if summary else body)
-    return main, SnippetSource.of(links) if links else None
+class PreparedTexts:
+    """The prepared texts of the documents shown last, up to `budget` characters."""
+
+    def __init__(self, budget: int) -> None:
+        self.budget = budget
+        self.size = 0
+        self._entries: OrderedDict[Hashable, tuple[Any, int]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable) -> Any:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                return None
+            self._entries.move_to_end(key)
+            return entry[0]
+
+    def put(self, key: Hashable, value: Any, size: int) -> None:
+        with self._lock:
+            if key in self._entries:
+                return
+            self._entries[key] = (value, size)
+            self.size += size
+            while self.size > self.budget and len(self._entries) > 1:
+                _, (_, dropped) = self._entries.popitem(last=False)
+                self.size -= dropped
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self.size = 0
+
+
+PREPARED = PreparedTexts(SNIPPET_SOURCE_CHARS)
 
 
 def make_hit(snapshot: Snapshot, docnum: int, score: float, terms: list[str], root: Path | None) -> Hit:

@@ -282,3 +282,18 @@ def test_a_snippet_follows_the_file_as_it_is_now(vault: Path, isolated_index: Pa
     assert "第二版" in ix.search("量子计算").hits[0].snippet
     note.unlink()
     assert ix.search("量子计算").hits[0].snippet == ""  # gone: the stored summary (none here)
+
+
+def test_prepared_texts_are_kept_up_to_a_budget_of_characters() -> None:
+    from searchkit.search import PreparedTexts
+
+    kept = PreparedTexts(budget=10)
+    kept.put("a", "A", 4)
+    kept.put("b", "B", 4)
+    assert kept.get("a") == "A"  # now the most recent
+    kept.put("c", "C", 4)  # over the budget: the least recent goes
+    assert (kept.get("a"), kept.get("b"), kept.get("c")) == ("A", None, "C") and kept.size == 8
+    kept.put("huge", "H", 100)  # one text larger than the budget is still kept, alone
+    assert kept.get("huge") == "H" and kept.get("a") is None and kept.size == 100
+    kept.clear()
+    assert kept.get("huge") is None and kept.size == 0
