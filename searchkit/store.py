@@ -77,6 +77,9 @@ def rounded_lengths(lengths: Any) -> list[int]:
 # ---- reading ---------------------------------------------------------------------------
 
 
+STORED_KEPT = 4096  # documents whose stored values a snapshot keeps decoded
+
+
 class Snapshot:
     """One commit of the index, open for reading: the documents, and the postings
     file of each segment (opened together with Whoosh's files, since a commit that
@@ -103,6 +106,7 @@ class Snapshot:
         )
         self._columns: dict[str, dict[int, Any]] = {}
         self.memo: dict[str, Any] = {}  # what other modules derive once per commit (spelling.py)
+        self._stored: dict[int, StoredDocument] = {}
 
     def live_documents(self) -> Iterator[int]:
         return iter(self._searcher.reader().all_doc_ids())
@@ -151,8 +155,15 @@ class Snapshot:
         return None if docnum is None else int(docnum)
 
     def stored(self, docnum: int) -> StoredDocument:
-        values = self._searcher.stored_fields(docnum)
-        return unpack_stored(values["path"], values.get("doc_z"))
+        """What a hit shows of a document; the last ones read are kept, since a page
+        of hits repeats as a query is typed and paged."""
+        found = self._stored.get(docnum)
+        if found is None:
+            if len(self._stored) >= STORED_KEPT:
+                self._stored.clear()
+            values = self._searcher.stored_fields(docnum)
+            found = self._stored[docnum] = unpack_stored(values["path"], values.get("doc_z"))
+        return found
 
     def up_to_date(self) -> bool:
         return bool(self._searcher.up_to_date())
