@@ -98,7 +98,7 @@ def _add_file(scan: Scan, path: Path, root: Path, real_root: Path, follow_links:
         reason = "symlink loop" if exc.errno == errno.ELOOP else f"cannot read: {exc.strerror}"
         scan.skipped.append(SkippedFile(rel, reason))
         return
-    scan.files[rel] = Job(rel, path, Fingerprint.of(stat))
+    scan.files[rel] = Job(rel, str(path), Fingerprint.of(stat))
 
 
 _UNDECODED = re.compile("[\udc80-\udcff]")
@@ -302,7 +302,7 @@ def _read_keywords(root: Path, scan: Scan, paths: list[str], changes: _Changes) 
     keywords = {}
     for path in paths:
         try:
-            loaded = read_document(scan.files[path].file, root)
+            loaded = read_document(Path(scan.files[path].file), root)
         except DocumentError as exc:
             changes.skipped.append(SkippedFile(path, exc.reason))
             continue
