@@ -14,7 +14,7 @@ from .results import ProgressCallback, SkippedFile
 from .store import Segment, SegmentWriter
 
 # Text per segment while indexing, which bounds a worker's memory (benchmarks/README.md).
-SEGMENT_TEXT_CHARS = 1_500_000
+SEGMENT_TEXT_CHARS = 1_000_000
 
 
 @dataclass(frozen=True, slots=True)

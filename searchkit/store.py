@@ -344,7 +344,7 @@ def _unlink(path: Path) -> None:
 # "small", and an edit's commit spent 7–10 s merging them (the watcher's 2 s target).
 SMALL_SEGMENT_BYTES = 256 * 1024
 MAX_SMALL_SEGMENTS = 6
-# The segments one run writes (a build writes one per 1.5 M characters of text, to
+# The segments one run writes (a build writes one per 1 M characters of text, to
 # bound its memory) are merged into segments of up to this much postings: a query
 # looks each term up in every segment, and on the vault one segment instead of six
 # made a warm query a third faster (benchmarks/README.md).
