@@ -156,3 +156,40 @@ def test_random_queries_answer_alike(pair: tuple[Index, Index], vault: Path, see
             answers(merged, query)
         return
     assert answers(merged, query) == expected, query
+
+
+def test_a_merge_that_fails_loses_nothing(vault: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Interrupted while it merges a run's segments (Ctrl-C, a full disk), an update
+    leaves the index as it was, and the next one completes it."""
+    from searchkit import arrays
+
+    half = sorted(vault.rglob("*.md"))[::2]
+    moved = tmp_path / "later"
+    for path in half:
+        target = moved / path.relative_to(vault)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        path.rename(target)
+    ix = build(vault, tmp_path / "index", 2**40, monkeypatch)
+    before = answers(ix, "模型")
+    for path in sorted(moved.rglob("*.md")):
+        target = vault / path.relative_to(moved)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        path.rename(target)
+
+    def interrupted(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patch:
+        patch.setattr(shard, "SEGMENT_TEXT_CHARS", 2_000)
+        patch.setattr(arrays, "merge_postings", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            Index(ix.path).update(vault, workers=1)
+    assert answers(Index(ix.path), "模型") == before  # as it was
+    with monkeypatch.context() as patch:
+        patch.setattr(shard, "SEGMENT_TEXT_CHARS", 2_000)
+        stats = Index(ix.path).update(vault, workers=1)
+    assert stats.added == len(half) and len(Index(ix.path)) == len(list(vault.rglob("*.md")))
+    fresh = build(vault, tmp_path / "fresh", 2**40, monkeypatch)
+    for query in QUERIES:
+        found = [(r.total, {h.path for h in r}) for r in (Index(ix.path).search(query, limit=100),)]
+        assert found == [(r.total, {h.path for h in r}) for r in (fresh.search(query, limit=100),)], query
