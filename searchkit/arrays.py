@@ -198,14 +198,27 @@ def postings(table: FieldPostings, term: str) -> tuple[Vector, Vector | None]:
     return documents, run[count:].astype(numpy.float64) if table.positional else None
 
 
-def common(lists: list[Vector]) -> Vector:
-    """The documents in every one of the sorted `lists`, rarest first."""
-    found = lists[0]
-    for documents in lists[1:]:
-        if not found.size:
+def common(lists: Iterable[Vector]) -> Vector:
+    """The documents in every one of the sorted `lists`, rarest first; a list is
+    taken from `lists` only while some documents remain (a generator decodes no more
+    postings once the intersection is empty)."""
+    found: Vector | None = None
+    for documents in lists:
+        if found is None:
+            found = documents
+        elif not found.size:
             break
-        found = numpy.intersect1d(found, documents, assume_unique=True)
-    return found
+        else:
+            found = numpy.intersect1d(found, documents, assume_unique=True)
+    return _NO_DOCUMENTS if found is None else found
+
+
+def running_sums(deltas: Vector, counts: Vector) -> Vector:
+    """Cumulative sums of `deltas` restarting at each of the consecutive runs of
+    `counts` values: each run's deltas made back into its values."""
+    running = numpy.cumsum(deltas, dtype=numpy.int64)
+    before = numpy.concatenate(([0], running))[_starts(counts)]  # the sum of the runs before
+    return running - numpy.repeat(before, counts)
 
 
 # ---- sequences ----------------------------------------------------------------------------
@@ -272,13 +285,10 @@ def _keys(documents: list[int], frequencies: array[int], deltas: array[int], cho
     """document << 33 | position for every position of a term in the `chosen`
     documents, sorted. Positions are deltas restarting at each document."""
     counts = numpy.frombuffer(frequencies, dtype=numpy.uint32).astype(numpy.int64)
-    running = numpy.cumsum(numpy.frombuffer(deltas, dtype=numpy.uint32), dtype=numpy.int64)
-    ends = numpy.cumsum(counts)
-    before = numpy.zeros(len(counts), dtype=numpy.int64)
-    before[1:] = running[ends[:-1] - 1]  # where the previous document's positions ended
+    positions = running_sums(numpy.frombuffer(deltas, dtype=numpy.uint32), counts)
     numbers = numpy.asarray(documents, dtype=numpy.int64)
     keep = numpy.repeat(numpy.isin(numbers, chosen, assume_unique=True), counts)
-    keys = (numpy.repeat(numbers, counts) << _POSITION_BITS) + (running - numpy.repeat(before, counts))
+    keys = (numpy.repeat(numbers, counts) << _POSITION_BITS) + positions
     return keys[keep]
 
 
@@ -392,12 +402,9 @@ def _postings_of(sources: list[_Source], low: int, high: int) -> Vector:
         if end > first:
             counts = source.counts[first:end]
             at = _ranges(source.run_starts[first:end], counts)
-            deltas = source.postings[at]
-            running = numpy.cumsum(deltas, dtype=numpy.int64)
-            run_first = _starts(counts)
-            before = numpy.repeat(running[run_first] - deltas[run_first], counts)  # the runs before this one
+            documents = running_sums(source.postings[at], counts) + source.start
             frequencies = source.postings[at + numpy.repeat(counts, counts)]
-            parts.append((source.numbers[first:end], counts, running - before + source.start, frequencies))
+            parts.append((source.numbers[first:end], counts, documents, frequencies))
     number, counts, documents, frequencies = (numpy.concatenate([part[i] for part in parts]) for i in range(4))
     order = numpy.argsort(number, kind="stable")  # by term; for each term, the sources in order
     gathered = _ranges(_starts(counts)[order], counts[order])

@@ -144,7 +144,7 @@ class Ranker:
         scores = self.nothing()
         for postings, offset in self.snapshot.segments:
             table = postings.field(GRAMS_FIELD)
-            documents = arrays.common([arrays.postings(table, gram)[0] for gram in rarest_first])
+            documents = arrays.common(arrays.postings(table, gram)[0] for gram in rarest_first)
             if among is not None and documents.size:
                 documents = documents[among.matched[documents + offset]]
             if documents.size:
